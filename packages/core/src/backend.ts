@@ -1,0 +1,95 @@
+import type { Logger } from './logger';
+import type { ModelSpec } from './models';
+import type { Device, Dtype } from './types';
+
+/**
+ * A tokenized batch, padded to its longest text: row-major [batchSize × sequenceLength] int64 arrays, the layout
+ * ONNX BERT models take as they are (no copy on the hot path).
+ */
+export interface TokenizedBatch {
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+  batchSize: number;
+  sequenceLength: number;
+}
+
+/** How a backend should run a model. */
+export interface SessionOptions {
+  /** @default 'fp32' */
+  dtype: Dtype;
+  /** @default 'cpu' */
+  device: Device;
+  /** Threads inside one operator; default: the cores available. */
+  intraOpThreads?: number;
+  /** Threads across operators; default 1. */
+  interOpThreads?: number;
+  /** Keep the runtime's memory arena (faster, holds memory between batches). @default true */
+  memoryArena?: boolean;
+  logger?: Logger;
+}
+
+/** What a session reports about itself (shown in getStats() and the server's /info). */
+export interface SessionInfo {
+  /** Backend name, e.g. `onnx` or `tfjs`. */
+  backend: string;
+  /** The runtime underneath, e.g. `onnxruntime-node 1.23.0` or `tfjs wasm (simd)`. */
+  runtime: string;
+  dtype: Dtype;
+  device: Device;
+  /** The weights file the session loaded. */
+  modelFile: string;
+  /** Model input names in the order the model declares them. */
+  inputNames: readonly string[];
+  intraOpThreads?: number;
+}
+
+/** A model loaded in a backend, ready to run batches. */
+export interface BackendSession {
+  readonly info: SessionInfo;
+  /** Length of each output vector. */
+  readonly dimension: number;
+  /**
+   * Runs a batch and returns the pooled (not normalised) vectors, row-major [batchSize × dimension].
+   * Throws EmbedderError INFERENCE_FAILED on a runtime failure.
+   */
+  run(batch: TokenizedBatch): Promise<Float32Array>;
+  /** Runs a tiny batch so the first real request is not slow. Optional: {@link warmupSession} has a default. */
+  warmup?(): Promise<void>;
+  /** Releases native memory. Further run() calls throw DISPOSED. */
+  dispose(): Promise<void>;
+}
+
+/** A way to run models (ONNX Runtime, TensorFlow.js, …). */
+export interface Backend {
+  readonly name: string;
+  /** Loads the native library. Throws EmbedderError BACKEND_UNAVAILABLE with the reason when it cannot. */
+  init(): Promise<void>;
+  /** Loads a model. Throws MODEL_INVALID / MODEL_NOT_FOUND when its files are missing or corrupt. */
+  createSession(model: ModelSpec, options: SessionOptions): Promise<BackendSession>;
+  /** Facts about the runtime chosen at init (for logs and /info). */
+  describe?(): Record<string, unknown>;
+}
+
+/**
+ * What a backend package exports (via a factory): importing a backend never registers it; the app or the user
+ * passes this to a {@link BackendRegistry}.
+ */
+export interface BackendRegistration {
+  name: string;
+  /** Higher is tried first when no backend is asked for. */
+  priority: number;
+  create(): Backend | Promise<Backend>;
+}
+
+/** Runs the session's own warmup, or a one-text batch of [CLS] [SEP] when it has none. */
+export async function warmupSession(session: BackendSession): Promise<void> {
+  if (session.warmup) return session.warmup();
+  await session.run({
+    inputIds: BigInt64Array.from([101n, 102n]),
+    attentionMask: BigInt64Array.from([1n, 1n]),
+    tokenTypeIds: new BigInt64Array(2),
+    batchSize: 1,
+    sequenceLength: 2,
+  });
+}

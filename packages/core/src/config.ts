@@ -1,0 +1,309 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { EmbedderError } from './errors';
+import { DEFAULT_MODEL, type ModelType } from './models';
+import type { Device, Dtype } from './types';
+
+/** Performance targets given to {@link EmbedderConfig.optimizeForConstraints}. */
+export interface PerformanceConstraints {
+  /** Memory the process may use, in MB. */
+  maxMemoryMb?: number;
+  /** Embeddings per second wanted. */
+  targetThroughput?: number;
+  /** Longest acceptable time for one batch, in ms. */
+  maxLatencyMs?: number;
+}
+
+/** Which preset shaped the config (reported by getStats()). */
+export type PresetName = 'default' | 'high-performance' | 'low-memory' | 'constrained';
+
+/** The validated, plain settings an {@link EmbedderConfig} holds. */
+export interface EmbedderSettings {
+  /** @default 'all-minilm-l6-v2' */
+  model: ModelType;
+  /** A folder holding model folders (EMBEDDER_MODEL_PATH). */
+  modelPath?: string;
+  /** Backend name, or 'auto' for the best that initialises. @default 'onnx' */
+  backend: string;
+  /** @default 'fp32' */
+  dtype: Dtype;
+  /** @default 'cpu' */
+  device: Device;
+  /** Most texts in one inference batch. @default 32 */
+  batchSize: number;
+  /** Most padded tokens (longest text × texts) in one batch. @default 8192 */
+  maxBatchTokens: number;
+  /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
+  normalize: boolean;
+  /** Cut texts longer than the model's limit instead of failing. @default true */
+  truncate: boolean;
+  /** In-memory cache entries; 0 turns the cache off. @default 10000 */
+  cacheSize: number;
+  /** Cache entry lifetime in ms; undefined = no expiry. */
+  cacheTtlMs?: number;
+  /** Persistent cache file; undefined = memory only. */
+  cachePath?: string;
+  /** Threads inside one operator. @default the cores available */
+  threads: number;
+  /** Keep the runtime's memory arena between batches. @default true */
+  memoryArena: boolean;
+  /** Never download models. @default false (true when HF_HUB_OFFLINE=1) */
+  offline: boolean;
+  constraints?: PerformanceConstraints;
+  preset: PresetName;
+}
+
+const positiveInt = (name: string, max: number) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be from 1 to ${max}`)
+    .max(max, `${name} must be from 1 to ${max}`);
+
+const customModelSchema = z.object({
+  name: z.string().min(1, 'model.name must not be empty'),
+  path: z.string().min(1, 'model.path must not be empty'),
+  dimension: positiveInt('model.dimension', 65536),
+});
+
+/** The schema every config source (builder, env, CLI flags) passes through. */
+export const embedderSettingsSchema = z.object({
+  model: z.union([z.string().min(1, 'model must not be empty'), customModelSchema]),
+  modelPath: z.string().min(1).optional(),
+  backend: z.string().min(1, 'backend must not be empty'),
+  dtype: z.enum(['fp32', 'q8'], { error: "dtype must be 'fp32' or 'q8'" }),
+  device: z.enum(['cpu', 'cuda', 'auto'], { error: "device must be 'cpu', 'cuda' or 'auto'" }),
+  batchSize: positiveInt('batchSize', 4096),
+  maxBatchTokens: positiveInt('maxBatchTokens', 1_048_576),
+  normalize: z.boolean({ error: 'normalize must be true or false' }),
+  truncate: z.boolean({ error: 'truncate must be true or false' }),
+  cacheSize: z.number().int('cacheSize must be a whole number').min(0, 'cacheSize must be from 0 to 100000000').max(100_000_000, 'cacheSize must be from 0 to 100000000'),
+  cacheTtlMs: z.number().positive('cacheTtlMs must be more than 0').optional(),
+  cachePath: z.string().min(1).optional(),
+  threads: positiveInt('threads', 1024),
+  memoryArena: z.boolean(),
+  offline: z.boolean(),
+  constraints: z
+    .object({
+      maxMemoryMb: z.number().positive('maxMemoryMb must be more than 0').optional(),
+      targetThroughput: z.number().positive('targetThroughput must be more than 0').optional(),
+      maxLatencyMs: z.number().positive('maxLatencyMs must be more than 0').optional(),
+    })
+    .optional(),
+  preset: z.enum(['default', 'high-performance', 'low-memory', 'constrained']),
+});
+
+/** The defaults of a new config. */
+export function defaultSettings(): EmbedderSettings {
+  return {
+    model: DEFAULT_MODEL,
+    backend: 'onnx',
+    dtype: 'fp32',
+    device: 'cpu',
+    batchSize: 32,
+    maxBatchTokens: 8192,
+    normalize: true,
+    truncate: true,
+    cacheSize: 10_000,
+    threads: Math.max(1, availableParallelism()),
+    memoryArena: true,
+    offline: false,
+    preset: 'default',
+  };
+}
+
+/** Validates settings, throwing INVALID_CONFIG with every problem in one message. */
+export function validateSettings(settings: unknown): EmbedderSettings {
+  const result = embedderSettingsSchema.safeParse(settings);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const field = issue.path.join('.');
+      return issue.message.startsWith(field) || field === '' ? issue.message : `${field}: ${issue.message}`;
+    });
+    throw new EmbedderError('INVALID_CONFIG', `invalid embedder config: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+  return result.data as EmbedderSettings;
+}
+
+/**
+ * The configuration builder (the seed's EmbedderConfig). Immutable: each `with*` returns a new config and
+ * validates its value at once, so a bad value fails where it is set.
+ *
+ * ```ts
+ * const config = new EmbedderConfig().withModelType(ModelType.AllMiniLmL6V2).withBatchSize(32).withNormalize(true);
+ * ```
+ */
+export class EmbedderConfig {
+  readonly settings: Readonly<EmbedderSettings>;
+
+  constructor(settings: Partial<EmbedderSettings> = {}) {
+    this.settings = Object.freeze(validateSettings({ ...defaultSettings(), ...settings }));
+  }
+
+  /** Same as `new EmbedderConfig()`. */
+  static create(settings: Partial<EmbedderSettings> = {}): EmbedderConfig {
+    return new EmbedderConfig(settings);
+  }
+
+  #with(change: Partial<EmbedderSettings>): EmbedderConfig {
+    return new EmbedderConfig({ ...this.settings, ...change });
+  }
+
+  withModelType(model: ModelType): EmbedderConfig {
+    return this.#with({ model });
+  }
+  /** A folder holding model folders (like EMBEDDER_MODEL_PATH). */
+  withModelPath(modelPath: string): EmbedderConfig {
+    return this.#with({ modelPath });
+  }
+  withBatchSize(batchSize: number): EmbedderConfig {
+    return this.#with({ batchSize });
+  }
+  withMaxBatchTokens(maxBatchTokens: number): EmbedderConfig {
+    return this.#with({ maxBatchTokens });
+  }
+  withNormalize(normalize: boolean): EmbedderConfig {
+    return this.#with({ normalize });
+  }
+  withTruncate(truncate: boolean): EmbedderConfig {
+    return this.#with({ truncate });
+  }
+  withDevice(device: Device): EmbedderConfig {
+    return this.#with({ device });
+  }
+  /** Entries in the in-memory cache; 0 turns it off. */
+  withCacheSize(cacheSize: number): EmbedderConfig {
+    return this.#with({ cacheSize });
+  }
+  withCacheTtl(cacheTtlMs: number): EmbedderConfig {
+    return this.#with({ cacheTtlMs });
+  }
+  withCachePath(cachePath: string): EmbedderConfig {
+    return this.#with({ cachePath });
+  }
+  /** `onnx`, `tfjs`, or `auto`. */
+  withBackend(backend: string): EmbedderConfig {
+    return this.#with({ backend });
+  }
+  withDtype(dtype: Dtype): EmbedderConfig {
+    return this.#with({ dtype });
+  }
+  withThreads(threads: number): EmbedderConfig {
+    return this.#with({ threads });
+  }
+  withOffline(offline: boolean): EmbedderConfig {
+    return this.#with({ offline });
+  }
+
+  /** Throughput first: int8 weights, a larger token budget, every core. */
+  highPerformance(): EmbedderConfig {
+    return this.#with({
+      preset: 'high-performance',
+      dtype: 'q8',
+      batchSize: Math.max(this.settings.batchSize, 64),
+      maxBatchTokens: 16384,
+      threads: Math.max(1, availableParallelism()),
+      memoryArena: true,
+    });
+  }
+
+  /** Memory first: a small token budget, no memory arena, a smaller cache. */
+  lowMemory(): EmbedderConfig {
+    return this.#with({
+      preset: 'low-memory',
+      batchSize: Math.min(this.settings.batchSize, 8),
+      maxBatchTokens: 2048,
+      memoryArena: false,
+      cacheSize: Math.min(this.settings.cacheSize, 1000),
+    });
+  }
+
+  /**
+   * Records performance targets. The generator calibrates on the real model at start-up and picks dtype, token
+   * budget and threads to meet them (see getStats().tuning); this sets a conservative starting point.
+   */
+  optimizeForConstraints(maxMemoryMb?: number, targetThroughput?: number, maxLatencyMs?: number): EmbedderConfig {
+    const constraints: PerformanceConstraints = {
+      ...(maxMemoryMb === undefined ? {} : { maxMemoryMb }),
+      ...(targetThroughput === undefined ? {} : { targetThroughput }),
+      ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
+    };
+    const tight = maxMemoryMb !== undefined && maxMemoryMb < 1024;
+    return this.#with({
+      preset: 'constrained',
+      constraints,
+      memoryArena: !tight,
+      maxBatchTokens: tight ? 4096 : this.settings.maxBatchTokens,
+      cacheSize: tight ? Math.min(this.settings.cacheSize, 2000) : this.settings.cacheSize,
+    });
+  }
+
+  /**
+   * Reads EMBEDDER_* variables over this config. A bad value throws INVALID_CONFIG naming the variable and
+   * the accepted range.
+   */
+  withEnv(env: NodeJS.ProcessEnv = process.env): EmbedderConfig {
+    return this.#with(settingsFromEnv(env));
+  }
+}
+
+type EnvParser = (raw: string, name: string) => unknown;
+
+const envInt = (min: number, max: number): EnvParser => (raw, name) => {
+  const value = Number(raw);
+  if (!/^\s*-?\d+\s*$/.test(raw) || value < min || value > max) {
+    throw new EmbedderError('INVALID_CONFIG', `${name} must be a whole number from ${min} to ${max}, got '${raw}'`, {
+      details: { variable: name, min, max },
+    });
+  }
+  return value;
+};
+const envBool: EnvParser = (raw, name) => {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new EmbedderError('INVALID_CONFIG', `${name} must be true or false, got '${raw}'`, { details: { variable: name } });
+};
+const envEnum = (...allowed: string[]): EnvParser => (raw, name) => {
+  if (!allowed.includes(raw)) {
+    throw new EmbedderError('INVALID_CONFIG', `${name} must be one of ${allowed.join(', ')}, got '${raw}'`, {
+      details: { variable: name, allowed },
+    });
+  }
+  return raw;
+};
+const envString: EnvParser = (raw) => raw;
+
+/** EMBEDDER_* variables and the setting each one sets. */
+export const ENV_VARIABLES: Readonly<Record<string, [keyof EmbedderSettings, EnvParser]>> = {
+  EMBEDDER_MODEL_TYPE: ['model', envString],
+  EMBEDDER_MODEL: ['model', envString],
+  EMBEDDER_MODEL_PATH: ['modelPath', envString],
+  EMBEDDER_BACKEND: ['backend', envString],
+  EMBEDDER_DTYPE: ['dtype', envEnum('fp32', 'q8')],
+  EMBEDDER_DEVICE: ['device', envEnum('cpu', 'cuda', 'auto')],
+  EMBEDDER_BATCH_SIZE: ['batchSize', envInt(1, 4096)],
+  EMBEDDER_MAX_BATCH_TOKENS: ['maxBatchTokens', envInt(1, 1_048_576)],
+  EMBEDDER_NORMALIZE: ['normalize', envBool],
+  EMBEDDER_CACHE_SIZE: ['cacheSize', envInt(0, 100_000_000)],
+  EMBEDDER_CACHE_PATH: ['cachePath', envString],
+  EMBEDDER_THREADS: ['threads', envInt(1, 1024)],
+};
+
+/** Settings from EMBEDDER_* variables (and HF_HUB_OFFLINE); unset or empty variables are skipped. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<EmbedderSettings> {
+  const settings: Record<string, unknown> = {};
+  for (const [name, [key, parse]] of Object.entries(ENV_VARIABLES)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') settings[key] = parse(raw, name);
+  }
+  const ttl = env.EMBEDDER_CACHE_TTL;
+  if (ttl !== undefined && ttl !== '') {
+    settings.cacheTtlMs = (envInt(1, 31_536_000)(ttl, 'EMBEDDER_CACHE_TTL (seconds)') as number) * 1000;
+  }
+  const offline = env.HF_HUB_OFFLINE;
+  if (offline !== undefined && offline !== '') settings.offline = envBool(offline, 'HF_HUB_OFFLINE');
+  return settings as Partial<EmbedderSettings>;
+}

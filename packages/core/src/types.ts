@@ -1,0 +1,33 @@
+/** Where inference runs. `auto` lets the backend pick the best device it has. */
+export type Device = 'cpu' | 'cuda' | 'auto';
+
+/** Weight precision: `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx, int8 weights). */
+export type Dtype = 'fp32' | 'q8';
+
+/** How token vectors become one text vector (sentence-transformers' 1_Pooling/config.json). */
+export type PoolingMode = 'mean' | 'cls' | 'max';
+
+/** Facts about where a chunk came from (the seed's ChunkMetadata). */
+export interface ChunkMetadata {
+  source: string;
+  page?: number;
+  section?: string;
+  createdAt: Date;
+  properties: Record<string, string>;
+}
+
+/** A piece of a document to embed (the seed's Chunk). */
+export interface Chunk {
+  id: string;
+  content: string;
+  metadata: ChunkMetadata;
+  /** Filled by the generator; absent or undefined on input. */
+  embeddings?: Float32Array;
+  /** Ids of related chunks. */
+  references: string[];
+}
+
+/** A chunk with its vector (the seed's EmbeddedChunk). */
+export interface EmbeddedChunk extends Chunk {
+  embeddings: Float32Array;
+}

@@ -1,0 +1,9 @@
+export { repoRoot, sharedDir, modelRoot, modelDir, sharedFile, readJsonl } from './paths';
+export {
+  loadMiniLmReference,
+  loadTinyBertReference,
+  cosine,
+  maxAbsDiff,
+  type ReferenceRow,
+  type TinyBertReferenceRow,
+} from './reference';

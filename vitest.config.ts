@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run on sources (the @embedder/source export condition), so no package needs building first;
+// the CLI and server tests spawn the built apps, which `pnpm test` builds before running vitest.
+export default defineConfig({
+  resolve: { conditions: ['@embedder/source'] },
+  ssr: { resolve: { conditions: ['@embedder/source'] } },
+  test: {
+    reporters: ['default', './tools/vitest-summary-reporter.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Two cores: integration tests each load real models; running two files at once is the most this machine takes.
+    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{packages,apps,tools}/*/src/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['{packages,apps,tools}/*/src/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+        },
+      },
+    ],
+  },
+});
