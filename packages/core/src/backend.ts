@@ -63,6 +63,12 @@ export interface BackendSession {
 /** A way to run models (ONNX Runtime, TensorFlow.js, …). */
 export interface Backend {
   readonly name: string;
+  /**
+   * Weight files this backend needs for a dtype, relative to the model folder: each inner list holds
+   * alternatives in order of preference, one of which must exist (e.g. `[['model.safetensors', 'pytorch_model.bin']]`).
+   * Model resolution downloads the first alternative the Hub has.
+   */
+  weightFiles(dtype: Dtype): readonly (readonly string[])[];
   /** Loads the native library. Throws EmbedderError BACKEND_UNAVAILABLE with the reason when it cannot. */
   init(): Promise<void>;
   /** Loads a model. Throws MODEL_INVALID / MODEL_NOT_FOUND when its files are missing or corrupt. */
