@@ -17,7 +17,8 @@ const depConstraints = [
   { sourceTag: 'type:fixtures', onlyDependOnLibsWithTags: ['type:build'] },
   // The conformance suite drives backends the way the facade does, so it may use the libraries too.
   { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:build', 'scope:fixtures'] },
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures'] },
+  // The CLI's `serve` starts the server, so apps may use the server's exported startServer.
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server'] },
   {
     sourceTag: 'type:tool',
     onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:backend', 'scope:fixtures', 'type:tool', 'type:build'],

@@ -1,2 +1,2 @@
 import { embedderTsup } from '@embedder/tsup-config';
-export default embedderTsup();
+export default embedderTsup({ entry: ['src/index.ts', 'src/main.ts'] });

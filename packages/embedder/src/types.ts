@@ -1,0 +1,86 @@
+import type { Dtype, PoolingMode, PresetName } from '@embedder/core';
+
+/** Per-call options of {@link EmbeddingGenerator.embed}. */
+export interface EmbedOptions {
+  /** L2-normalise (default: the config's normalize, which follows the model's modules.json). */
+  normalize?: boolean;
+  /** Cut texts over the model's limit (default: the config's truncate, true). When false, such a text throws INPUT_TOO_LONG. */
+  truncate?: boolean;
+  /** Which end to cut. @default 'right' */
+  truncationDirection?: 'right' | 'left';
+  /** Matryoshka: keep the first N components (1..dimension), then normalise if normalize is on. */
+  dimensions?: number;
+  /** Text prepended to every input (e.g. a query instruction). */
+  prompt?: string;
+  /** Aborts work not yet started (a disconnected client); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What {@link EmbeddingGenerator.embedWithDetails} returns. */
+export interface EmbedResult {
+  /** One vector per input, in input order. */
+  embeddings: Float32Array[];
+  /** Tokens per input, [CLS]/[SEP] included, after truncation. */
+  tokenCounts: number[];
+  /** Whether each input was cut. */
+  truncated: boolean[];
+  /** Milliseconds spent per stage for this call. */
+  timings: { tokenizationMs: number; queueMs: number; inferenceMs: number; totalMs: number };
+  /** How many inputs came from the cache. */
+  cacheHits: number;
+}
+
+/** One token of {@link EmbeddingGenerator.tokenize}, with character offsets into the input. */
+export interface TokenInfo {
+  id: number;
+  text: string;
+  special: boolean;
+  /** Offset of the first character (UTF-16 code units, as JS strings index). */
+  start: number;
+  /** Offset after the last character. */
+  stop: number;
+}
+
+/** The loaded model, as /info and getStats() report it. */
+export interface ModelInfo {
+  id: string;
+  repoId?: string;
+  revision?: string;
+  dir: string;
+  dimension: number;
+  maxSeqLength: number;
+  pooling: PoolingMode;
+  normalize: boolean;
+  dtype: Dtype;
+  backend: string;
+  runtime: string;
+}
+
+/** Counters since create() (the seed's GeneratorStats, plus what we measure). */
+export interface GeneratorStats {
+  totalEmbeddings: number;
+  totalBatches: number;
+  totalTokens: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheSize: number;
+  cacheEvictions: number;
+  avgBatchTimeMs: number;
+  errors: number;
+  backend: string;
+  runtime: string;
+  dtype: Dtype;
+  preset: PresetName;
+  /** What the preset or optimizeForConstraints chose, and why. */
+  tuning: Record<string, unknown>;
+}
+
+/** Emitted after every inference batch (the server turns these into te_batch_* metrics). */
+export interface BatchEvent {
+  size: number;
+  /** Padded tokens: longest × size. */
+  paddedTokens: number;
+  /** Real tokens. */
+  tokens: number;
+  inferenceMs: number;
+}
