@@ -1,0 +1,40 @@
+import { availableParallelism } from 'node:os';
+import type * as Ort from 'onnxruntime-node';
+import { EmbedderError, type Backend, type BackendSession, type Dtype, type ModelSpec, type SessionOptions } from '@embedder/core';
+import { ONNX_FILES, OnnxSession } from './session';
+
+/** The ONNX Runtime backend: onnxruntime-node, loaded on init(). */
+export class OnnxBackend implements Backend {
+  readonly name = 'onnx';
+  #ort: typeof Ort | undefined;
+  #runtime = 'onnxruntime-node';
+
+  weightFiles(dtype: Dtype): readonly (readonly string[])[] {
+    return [ONNX_FILES[dtype] ?? []];
+  }
+
+  async init(): Promise<void> {
+    if (this.#ort) return;
+    try {
+      const ort = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
+      this.#ort = ort.InferenceSession ? ort : ort.default!;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new EmbedderError('BACKEND_UNAVAILABLE', `onnxruntime-node could not be loaded: ${reason}`, { cause: error });
+    }
+    const version = (this.#ort.env as { versions?: { node?: string } }).versions?.node;
+    this.#runtime = version ? `onnxruntime-node ${version}` : 'onnxruntime-node';
+  }
+
+  async createSession(model: ModelSpec, options: SessionOptions): Promise<BackendSession> {
+    if (!this.#ort) await this.init();
+    return OnnxSession.load(this.#ort!, this.#runtime, model, {
+      ...options,
+      intraOpThreads: options.intraOpThreads ?? availableParallelism(),
+    });
+  }
+
+  describe(): Record<string, unknown> {
+    return { runtime: this.#runtime, cores: availableParallelism() };
+  }
+}

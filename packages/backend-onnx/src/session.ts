@@ -1,0 +1,140 @@
+import { access, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import {
+  EmbedderError,
+  poolHiddenStates,
+  type BackendSession,
+  type ModelSpec,
+  type SessionInfo,
+  type SessionOptions,
+  type TokenizedBatch,
+} from '@embedder/core';
+
+/** ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). */
+export const ONNX_FILES: Readonly<Record<SessionOptions['dtype'], readonly string[]>> = {
+  fp32: ['onnx/model.onnx', 'model.onnx'],
+  q8: ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx', 'model_quantized.onnx'],
+};
+
+/** The ONNX file of a model folder for a dtype: the first of {@link ONNX_FILES} that exists. */
+export async function findOnnxFile(dir: string, dtype: SessionOptions['dtype']): Promise<string> {
+  const candidates = ONNX_FILES[dtype];
+  if (!candidates) throw new EmbedderError('INVALID_CONFIG', `unknown dtype '${String(dtype)}' (accepted: fp32, q8)`);
+  for (const candidate of candidates) {
+    const file = join(dir, candidate);
+    try {
+      await access(file);
+      return file;
+    } catch {
+      // try the next name
+    }
+  }
+  throw new EmbedderError('MODEL_INVALID', `${dir} has no ONNX weights for dtype ${dtype} (looked for ${candidates.join(', ')})`, {
+    details: { dir, dtype, candidates },
+  });
+}
+
+const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
+const POOLED_OUTPUTS = ['sentence_embedding', 'pooler_output'];
+
+/** A model loaded in onnxruntime-node. */
+export class OnnxSession implements BackendSession {
+  readonly info: SessionInfo;
+  readonly dimension: number;
+  readonly #session: Ort.InferenceSession;
+  readonly #ort: typeof Ort;
+  readonly #model: ModelSpec;
+  readonly #outputName: string;
+  #disposed = false;
+
+  private constructor(ort: typeof Ort, session: Ort.InferenceSession, model: ModelSpec, info: SessionInfo) {
+    this.#ort = ort;
+    this.#session = session;
+    this.#model = model;
+    this.info = info;
+    this.dimension = model.dimension;
+    this.#outputName = HIDDEN_STATE_OUTPUTS.find((name) => session.outputNames.includes(name)) ?? session.outputNames[0]!;
+  }
+
+  /** Loads the model's ONNX file for `options.dtype`. */
+  static async load(ort: typeof Ort, runtime: string, model: ModelSpec, options: SessionOptions): Promise<OnnxSession> {
+    if (model.dense.length > 0) {
+      throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the onnx backend does not run yet`);
+    }
+    const file = await findOnnxFile(model.dir, options.dtype);
+    const { size } = await stat(file);
+    const threads = options.intraOpThreads;
+    const sessionOptions: Ort.InferenceSession.SessionOptions = {
+      executionProviders: options.device === 'cuda' ? ['cuda'] : options.device === 'auto' ? ['cuda', 'cpu'] : ['cpu'],
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: options.memoryArena ?? true,
+      enableMemPattern: options.memoryArena ?? true,
+      executionMode: 'sequential',
+      ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+      interOpNumThreads: options.interOpThreads ?? 1,
+    };
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, sessionOptions);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (options.device === 'cuda' && /cuda/i.test(reason)) {
+        throw new EmbedderError('BACKEND_UNAVAILABLE', `onnxruntime-node has no working CUDA execution provider here: ${reason}`, { cause: error });
+      }
+      throw new EmbedderError('MODEL_INVALID', `${file} (${size} bytes) could not be loaded by onnxruntime: ${reason.split('\n')[0]}`, {
+        cause: error,
+        details: { file },
+      });
+    }
+    const unknown = session.inputNames.filter((name) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(name));
+    if (unknown.length > 0 || !session.inputNames.includes('input_ids')) {
+      await session.release();
+      throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${session.inputNames.join(', ')}; expected input_ids, attention_mask and optionally token_type_ids`);
+    }
+    return new OnnxSession(ort, session, model, {
+      backend: 'onnx',
+      runtime,
+      dtype: options.dtype,
+      device: options.device,
+      modelFile: file,
+      inputNames: [...session.inputNames],
+      ...(threads === undefined ? {} : { intraOpThreads: threads }),
+    });
+  }
+
+  async run(batch: TokenizedBatch): Promise<Float32Array> {
+    if (this.#disposed) throw new EmbedderError('DISPOSED', 'the onnx session was disposed');
+    const dims = [batch.batchSize, batch.sequenceLength];
+    const arrays: Record<string, BigInt64Array> = {
+      input_ids: batch.inputIds,
+      attention_mask: batch.attentionMask,
+      token_type_ids: batch.tokenTypeIds,
+    };
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const name of this.#session.inputNames) feeds[name] = new this.#ort.Tensor('int64', arrays[name]!, dims);
+    let outputs: Ort.InferenceSession.ReturnType;
+    try {
+      outputs = await this.#session.run(feeds, [this.#outputName]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new EmbedderError('INFERENCE_FAILED', `onnxruntime failed on a batch of ${batch.batchSize}x${batch.sequenceLength}: ${reason}`, { cause: error });
+    }
+    const output = outputs[this.#outputName]!;
+    try {
+      const data = output.data as Float32Array;
+      if (output.dims.length === 2 || POOLED_OUTPUTS.includes(this.#outputName)) return Float32Array.from(data);
+      const hiddenSize = Number(output.dims[2]);
+      // Pooling reads the runtime's output buffer directly: no copy of the [batch, seq, hidden] tensor.
+      return poolHiddenStates(data, batch.attentionMask, { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize }, this.#model.pooling);
+    } finally {
+      output.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#session.release();
+  }
+}
