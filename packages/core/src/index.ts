@@ -13,6 +13,7 @@ export {
   type ModelSpec,
 } from './models';
 export { poolHiddenStates, l2NormalizeRows, type HiddenStateShape } from './pooling';
+export type { CacheStats, EmbeddingCache } from './cache';
 export {
   warmupSession,
   type Backend,
