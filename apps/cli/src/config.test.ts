@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { buildConfig } from './config';
+
+describe('buildConfig', () => {
+  it('applies EMBEDDER_* variables, then flags over them', () => {
+    const env = { EMBEDDER_DTYPE: 'q8', EMBEDDER_BATCH_SIZE: '8', EMBEDDER_MODEL_PATH: '/models' };
+    expect(buildConfig({}, env).settings).toMatchObject({ dtype: 'q8', batchSize: 8, modelPath: '/models', normalize: true });
+    const flagged = buildConfig({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model' }, env).settings;
+    expect(flagged).toMatchObject({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model', modelPath: '/models' });
+  });
+  it('rejects bad values with INVALID_CONFIG naming them', () => {
+    expect(() => buildConfig({}, { EMBEDDER_DTYPE: 'fp16' })).toThrow(/EMBEDDER_DTYPE must be one of fp32, q8, got 'fp16'/);
+    expect(() => buildConfig({ batchSize: 100_000 }, {})).toThrow(/batchSize must be from 1 to 4096/);
+  });
+});
