@@ -1,0 +1,127 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import type { Logger as PinoLogger } from 'pino';
+import type { AppContext } from './context';
+import { HttpError, errorBody, toHttpError, type ErrorShape } from './errors';
+import { SHARED_SCHEMAS } from './schemas';
+import { embedRoutes } from './routes/embed';
+import { openAiRoutes } from './routes/openai';
+import { similarityRoutes } from './routes/similarity';
+import { statusRoutes } from './routes/status';
+import { tokenizeRoutes } from './routes/tokenize';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which error body the route answers with. */
+    shape?: ErrorShape;
+    /** Counted in te_request_* metrics. */
+    inference?: boolean;
+  }
+}
+
+/** Routes a load balancer or orchestrator calls without credentials. */
+const OPEN_ROUTES = new Set(['/health', '/ready']);
+
+function shapeOf(request: FastifyRequest): ErrorShape {
+  return request.routeOptions.config?.shape ?? (request.url.startsWith('/v1/') || request.url.startsWith('/embeddings') ? 'openai' : 'tei');
+}
+
+/** TEI's te_request_failure labels. */
+function failureLabel(error: HttpError): string {
+  switch (error.type) {
+    case 'Overloaded':
+      return 'overloaded';
+    case 'Tokenizer':
+      return 'tokenization';
+    case 'Backend':
+      return 'inference';
+    case 'Unhealthy':
+      return 'unhealthy';
+    case 'ClientClosed':
+      return 'client_closed';
+    default:
+      return 'validation';
+  }
+}
+
+function bearerMatches(header: string | undefined, key: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length).trim());
+  const expected = Buffer.from(key);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The fastify app with every route, schema, hook and the error handler; it does not listen. */
+export async function buildApp(ctx: AppContext, logger: PinoLogger) {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: config.payloadLimit,
+    // Requests must fail on wrong types, not be coerced ("123" stays a string, 5 never becomes "5").
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, strict: false, formats: { float: true } } },
+    return503OnClosing: true,
+  });
+  // Responses are built by our handlers; JSON.stringify keeps number arrays fast and untouched.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'embedder',
+        description: 'Text embeddings: TEI-compatible and OpenAI-compatible routes',
+        version: ctx.version,
+        license: { name: 'MIT' },
+      },
+      components: config.apiKey === undefined ? {} : { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  if (config.corsOrigin !== undefined) {
+    const origins = config.corsOrigin.split(',').map((origin) => origin.trim());
+    await app.register(cors, { origin: origins.includes('*') ? '*' : origins });
+  }
+
+  if (config.apiKey !== undefined) {
+    const key = config.apiKey;
+    app.addHook('onRequest', async (request) => {
+      const path = request.url.split('?')[0] ?? '';
+      if (OPEN_ROUTES.has(path) || request.method === 'OPTIONS') return;
+      if (!bearerMatches(request.headers.authorization, key)) {
+        throw new HttpError(401, 'Unauthorized', 'missing or wrong API key: send `Authorization: Bearer <key>` (EMBEDDER_API_KEY)', {
+          'www-authenticate': 'Bearer',
+        });
+      }
+    });
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.routeOptions.config?.inference) return;
+    ctx.metrics.requestDuration.observe(reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const http = toHttpError(error, config.payloadLimit);
+    if (request.routeOptions.config?.inference) ctx.metrics.requestFailure.inc({ err: failureLabel(http) });
+    if (http.status >= 500) request.log.error({ err: error, url: request.url }, http.message);
+    else request.log.debug({ status: http.status, url: request.url }, http.message);
+    return reply.code(http.status).headers(http.headers).type('application/json').send(errorBody(http, shapeOf(request)));
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const http = new HttpError(404, 'NotFound', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).send(errorBody(http, shapeOf(request)));
+  });
+
+  await app.register(embedRoutes, { ctx });
+  await app.register(openAiRoutes, { ctx });
+  await app.register(similarityRoutes, { ctx });
+  await app.register(tokenizeRoutes, { ctx });
+  await app.register(statusRoutes, { ctx });
+  app.get('/openapi.json', { schema: { hide: true }, config: { shape: 'tei' } }, async () => app.swagger());
+  return app;
+}

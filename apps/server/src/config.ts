@@ -1,0 +1,218 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_MODEL, EmbedderError, settingsFromEnv, validateSettings, defaultSettings } from '@embedder/core';
+import type { EmbedderSettings } from '@embedder/core';
+
+/** Log levels pino knows (LOG_LEVEL, or RUST_LOG as an alias). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+type FieldKind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string' }
+  | { type: 'list' }
+  | { type: 'enum'; values: readonly string[] };
+
+/** One server setting: its EMBEDDER_* variable, its CLI flag, its accepted values and its default. */
+export interface ServerField {
+  env: string;
+  flag: string;
+  kind: FieldKind;
+  default?: unknown;
+  /** One line for `--help` and the README. */
+  doc: string;
+}
+
+/** The server's own settings (the model settings come from @embedder/core's EmbedderSettings). */
+export const SERVER_FIELDS = {
+  port: { env: 'EMBEDDER_PORT', flag: 'port', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, doc: 'TCP port (0 = any free port)' },
+  host: { env: 'EMBEDDER_HOST', flag: 'host', kind: { type: 'string' }, default: '0.0.0.0', doc: 'Address to listen on' },
+  models: { env: 'EMBEDDER_MODELS', flag: 'model', kind: { type: 'list' }, doc: 'Models to serve, comma-separated (flag repeatable); the first is the default. Default: EMBEDDER_MODEL_TYPE or all-minilm-l6-v2' },
+  apiKey: { env: 'EMBEDDER_API_KEY', flag: 'api-key', kind: { type: 'string' }, doc: 'When set, every route but /health and /ready needs `Authorization: Bearer <key>`' },
+  maxConcurrentRequests: { env: 'EMBEDDER_MAX_CONCURRENT_REQUESTS', flag: 'max-concurrent-requests', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 512, doc: 'Inference requests in flight at once; more get 429' },
+  maxClientBatchSize: { env: 'EMBEDDER_MAX_CLIENT_BATCH_SIZE', flag: 'max-client-batch-size', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 2048, doc: 'Most inputs in one request (split into batches internally); more get 413' },
+  payloadLimit: { env: 'EMBEDDER_PAYLOAD_LIMIT', flag: 'payload-limit', kind: { type: 'int', min: 1024, max: 1_073_741_824 }, default: 2_000_000, doc: 'Largest request body, in bytes; larger get 413' },
+  queueSize: { env: 'EMBEDDER_QUEUE_SIZE', flag: 'queue-size', kind: { type: 'int', min: 1, max: 100_000_000 }, default: 4096, doc: 'Inputs waiting for inference per model; beyond it requests get 429 with Retry-After' },
+  shutdownGraceMs: { env: 'EMBEDDER_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: { type: 'int', min: 0, max: 3_600_000 }, default: 30_000, doc: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut' },
+  corsOrigin: { env: 'EMBEDDER_CORS_ORIGIN', flag: 'cors-origin', kind: { type: 'string' }, doc: 'CORS allowed origins, comma-separated, or `*`; unset = CORS off' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Log level (RUST_LOG accepted as an alias)' },
+} as const satisfies Record<string, ServerField>;
+
+/** Model settings that have a CLI flag (their variables are core's ENV_VARIABLES). */
+const MODEL_FLAGS = {
+  'model-path': 'EMBEDDER_MODEL_PATH',
+  'max-batch-tokens': 'EMBEDDER_MAX_BATCH_TOKENS',
+  'batch-size': 'EMBEDDER_BATCH_SIZE',
+  'cache-size': 'EMBEDDER_CACHE_SIZE',
+  'cache-path': 'EMBEDDER_CACHE_PATH',
+  dtype: 'EMBEDDER_DTYPE',
+  backend: 'EMBEDDER_BACKEND',
+  threads: 'EMBEDDER_THREADS',
+} as const;
+
+/** The validated server configuration. */
+export const serverConfigSchema = z.object({
+  port: z.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  models: z.array(z.string().min(1)).min(1),
+  apiKey: z.string().min(1).optional(),
+  maxConcurrentRequests: z.number().int().min(1).max(1_000_000),
+  maxClientBatchSize: z.number().int().min(1).max(1_000_000),
+  payloadLimit: z.number().int().min(1024).max(1_073_741_824),
+  queueSize: z.number().int().min(1).max(100_000_000),
+  shutdownGraceMs: z.number().int().min(0).max(3_600_000),
+  corsOrigin: z.string().min(1).optional(),
+  logLevel: z.enum(LOG_LEVELS),
+  /** Settings shared by every served model (validated by core's schema). */
+  modelSettings: z.custom<Partial<EmbedderSettings>>((value) => typeof value === 'object' && value !== null),
+});
+
+/** What startServer runs with: see {@link SERVER_FIELDS} for each field's unit and default. */
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+function invalid(name: string, message: string, details: Record<string, unknown> = {}): EmbedderError {
+  return new EmbedderError('INVALID_CONFIG', message, { details: { variable: name, ...details } });
+}
+
+/** Parses one raw value of `field`, naming `source` (a variable or a flag) and the accepted range on failure. */
+function parseField(field: ServerField, raw: string, source: string): unknown {
+  const { kind } = field;
+  switch (kind.type) {
+    case 'int': {
+      const value = Number(raw);
+      if (!/^\s*-?\d+\s*$/.test(raw) || value < kind.min || value > kind.max) {
+        throw invalid(source, `${source} must be a whole number from ${kind.min} to ${kind.max}, got '${raw}'`, {
+          min: kind.min,
+          max: kind.max,
+        });
+      }
+      return value;
+    }
+    case 'enum':
+      if (!kind.values.includes(raw)) {
+        throw invalid(source, `${source} must be one of ${kind.values.join(', ')}, got '${raw}'`, { allowed: kind.values });
+      }
+      return raw;
+    case 'list': {
+      const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      if (items.length === 0) throw invalid(source, `${source} must name at least one model, got '${raw}'`);
+      return items;
+    }
+    case 'string':
+      return raw;
+  }
+}
+
+/** RUST_LOG may be `info` or `text_embeddings_router=debug,tower=warn`: take the first bare level, else the most verbose. */
+function levelFromRustLog(raw: string): string {
+  const parts = raw.split(',').map((part) => part.trim().toLowerCase());
+  const bare = parts.find((part) => !part.includes('='));
+  if (bare !== undefined) return bare === 'off' ? 'silent' : bare;
+  const levels = parts.map((part) => part.split('=')[1] ?? '');
+  return ['trace', 'debug', 'info', 'warn', 'error'].find((level) => levels.includes(level)) ?? raw;
+}
+
+/** Inputs of {@link parseServerConfig}. */
+export interface ConfigSources {
+  /** Environment variables. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Command-line arguments after the program name (flags override variables). @default [] */
+  argv?: string[];
+  /** Values set in code (override flags and variables), e.g. by `embedder serve` or tests. */
+  overrides?: Partial<ServerConfig>;
+}
+
+/**
+ * Builds the server configuration from EMBEDDER_* variables, then flags, then overrides, and validates it.
+ * A bad value throws EmbedderError INVALID_CONFIG naming the variable or flag and the accepted range.
+ */
+export function parseServerConfig(sources: ConfigSources = {}): ServerConfig {
+  const env = sources.env ?? process.env;
+  const values: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(SERVER_FIELDS) as [string, ServerField][]) {
+    if (field.default !== undefined) values[key] = field.default;
+    let raw = env[field.env];
+    let source = field.env;
+    if (key === 'logLevel' && (raw === undefined || raw === '') && env.RUST_LOG) {
+      raw = levelFromRustLog(env.RUST_LOG);
+      source = 'RUST_LOG';
+    }
+    if (raw !== undefined && raw !== '') values[key] = parseField(field, raw, source);
+  }
+
+  // Model settings: core's EMBEDDER_* variables first, then the model flags below (same parsers, so same messages).
+  const argv = sources.argv ?? [];
+  const flagEnv: Record<string, string> = argv.length > 0 ? applyFlags(argv, values) : {};
+  const modelSettings: Partial<EmbedderSettings> = {
+    ...settingsFromEnv(env),
+    ...modelSettingsFromFlags(flagEnv),
+    ...(sources.overrides?.modelSettings ?? {}),
+  };
+  // Validate the shared model settings now, so startup fails before any model loads.
+  validateSettings({ ...defaultSettings(), ...modelSettings });
+
+  if (values.models === undefined) values.models = [String(modelSettings.model ?? DEFAULT_MODEL)];
+  const merged = { ...values, ...stripUndefined(sources.overrides ?? {}), modelSettings };
+  const result = serverConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
+    throw new EmbedderError('INVALID_CONFIG', `invalid server config: ${problems.join('; ')}`, { details: { problems } });
+  }
+  return result.data;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Core's parsers read the model flags (as variables), so a bad flag is reported by its flag name. */
+function modelSettingsFromFlags(flagEnv: Record<string, string>): Partial<EmbedderSettings> {
+  try {
+    return settingsFromEnv(flagEnv);
+  } catch (error) {
+    let message = (error as Error).message;
+    for (const [flag, variable] of Object.entries(MODEL_FLAGS)) message = message.replace(variable, `--${flag}`);
+    throw new EmbedderError('INVALID_CONFIG', message, { cause: error });
+  }
+}
+
+/** Reads flags into `values`; returns the model flags as the variables they stand for. */
+function applyFlags(argv: string[], values: Record<string, unknown>): Record<string, string> {
+  const options: Record<string, { type: 'string'; multiple?: boolean }> = {};
+  for (const field of Object.values(SERVER_FIELDS) as ServerField[]) {
+    options[field.flag] = { type: 'string', ...(field.kind.type === 'list' ? { multiple: true } : {}) };
+  }
+  for (const flag of Object.keys(MODEL_FLAGS)) options[flag] = { type: 'string' };
+  let parsed: Record<string, string | string[] | undefined>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | string[] | undefined
+    >;
+  } catch (error) {
+    throw new EmbedderError('INVALID_CONFIG', `bad command line: ${(error as Error).message}`, { cause: error });
+  }
+  for (const [key, field] of Object.entries(SERVER_FIELDS) as [string, ServerField][]) {
+    const raw = parsed[field.flag];
+    if (raw === undefined) continue;
+    const joined = Array.isArray(raw) ? raw.join(',') : raw;
+    values[key] = parseField(field, joined, `--${field.flag}`);
+  }
+  const flagEnv: Record<string, string> = {};
+  for (const [flag, variable] of Object.entries(MODEL_FLAGS)) {
+    const raw = parsed[flag];
+    if (typeof raw === 'string') flagEnv[variable] = raw;
+  }
+  return flagEnv;
+}
+
+/** The `--help` text of embedder-server: every flag with its variable and default. */
+export function configHelp(): string {
+  const lines = ['Usage: embedder-server [flags]   (each flag also reads from its variable)', ''];
+  for (const field of Object.values(SERVER_FIELDS) as ServerField[]) {
+    const fallback = field.default === undefined ? '' : ` (default ${String(field.default)})`;
+    lines.push(`  --${field.flag.padEnd(26)} ${field.env.padEnd(34)} ${field.doc}${fallback}`);
+  }
+  for (const [flag, variable] of Object.entries(MODEL_FLAGS)) lines.push(`  --${flag.padEnd(26)} ${variable}`);
+  return lines.join('\n');
+}
