@@ -1,0 +1,11 @@
+export { BatchScheduler } from './scheduler';
+export { AdaptiveBudget, type AdaptiveBudgetOptions } from './adaptive-budget';
+export { planBatches, batchCapacity, paddedTokens, sortByLength } from './plan';
+export type {
+  SchedulableItem,
+  BatchRunEvent,
+  BatchSchedulerOptions,
+  SubmitOptions,
+  SubmitOutcome,
+  SchedulerStats,
+} from './types';
