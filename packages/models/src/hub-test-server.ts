@@ -24,12 +24,14 @@ export interface HubTestServerOptions {
   repos: readonly HubTestRepo[];
   /** The token private repos accept. */
   token?: string;
-  /** Answer LFS files with a 302 to a CDN path, as the Hub does. @default true */
+  /** Answer LFS files with a 302 to a second server standing in for the CDN, as the Hub does. @default true */
   lfsRedirect?: boolean;
 }
 
 /** A request the server saw. */
 export interface RecordedRequest {
+  /** Which server saw it: the Hub or the CDN that LFS files redirect to (another origin). */
+  server: 'hub' | 'cdn';
   method: string;
   path: string;
   range?: string;
@@ -50,6 +52,8 @@ export interface HubTestServer {
   wrongSha(file: string): void;
   /** Ignore Range headers (answer 200 with the whole file). */
   ignoreRange(on?: boolean): void;
+  /** Drops every injected fault. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -140,15 +144,17 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
     createReadStream(entry.path, { start, end }).pipe(res);
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  let cdnUrl = '';
+  const handle = (which: 'hub' | 'cdn', req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path };
+    const recorded: RecordedRequest = { server: which, method: req.method ?? 'GET', path };
     if (req.headers.range) recorded.range = req.headers.range;
     if (req.headers.authorization) recorded.authorization = req.headers.authorization;
     requests.push(recorded);
 
     const cdn = /^\/cdn-lfs\/(.+)\/([0-9a-f]{40})\/(.+)$/.exec(path);
-    if (cdn) {
+    if (which === 'cdn' || cdn) {
+      if (!cdn) return void res.writeHead(404).end();
       const entry = repos.get(cdn[1] as string)?.files.get(cdn[3] as string);
       if (!entry) return void res.writeHead(404).end();
       res.setHeader('etag', `"${createHash('md5').update(entry.path).digest('hex')}"`);
@@ -183,7 +189,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       res.setHeader('x-linked-etag', `"${announcedSha}"`);
       res.setHeader('x-linked-size', String(entry.size));
       if (lfsRedirect) {
-        const location = `/cdn-lfs/${repoId}/${found.commit}/${file}`;
+        const location = `${cdnUrl}/cdn-lfs/${repoId}/${found.commit}/${file}`;
         return void res.writeHead(302, { location, 'content-length': '0' }).end();
       }
       res.setHeader('etag', `"${announcedSha}"`);
@@ -193,12 +199,22 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
     sendBytes(req, res, file, entry);
   };
 
-  const server: Server = createServer(handle);
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as AddressInfo;
+  const listen = async (which: 'hub' | 'cdn'): Promise<{ server: Server; url: string }> => {
+    const server = createServer((req, res) => handle(which, req, res));
+    await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  const hub = await listen('hub');
+  const cdnServer = await listen('cdn');
+  cdnUrl = cdnServer.url;
+  const stop = (server: Server) =>
+    new Promise<void>((resolveClose) => {
+      server.closeAllConnections();
+      server.close(() => resolveClose());
+    });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: hub.url,
     requests,
     commitOf: (repoId) => {
       const repo = repos.get(repoId);
@@ -211,10 +227,14 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
     ignoreRange: (on = true) => {
       ignoringRange = on;
     },
-    close: () =>
-      new Promise<void>((resolveClose) => {
-        server.closeAllConnections();
-        server.close(() => resolveClose());
-      }),
+    reset: () => {
+      cuts.clear();
+      failures.clear();
+      wrongShas.clear();
+      ignoringRange = false;
+    },
+    close: async () => {
+      await Promise.all([stop(hub.server), stop(cdnServer.server)]);
+    },
   };
 }
