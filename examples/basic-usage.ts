@@ -1,0 +1,31 @@
+// The seed's basic example: configure, create, embed chunks, compare, read the stats.
+// Run after `pnpm build`: `pnpm example:basic` (EMBEDDER_MODEL_PATH must hold all-MiniLM-L6-v2, or the model
+// is downloaded from the Hugging Face Hub into its cache).
+import { randomUUID } from 'node:crypto';
+import { EmbedderConfig, EmbeddingGenerator, ModelType, type Chunk } from '@embedder/embedder';
+
+const config = new EmbedderConfig().withModelType(ModelType.AllMiniLmL6V2).withBatchSize(32).withNormalize(true).withEnv();
+
+const generator = await EmbeddingGenerator.create(config);
+
+const chunks: Chunk[] = ['Hello, world!', 'Greetings, planet Earth.', 'The invoice is due on Friday.'].map((content, i) => ({
+  id: randomUUID(),
+  content,
+  metadata: { source: 'example', page: i + 1, createdAt: new Date(), properties: {} },
+  references: [],
+}));
+
+const embedded = await generator.generateEmbeddings(chunks);
+console.log(`Generated ${embedded.length} embeddings of dimension ${embedded[0]!.embeddings.length}`);
+
+const [hello, greetings, invoice] = embedded.map((chunk) => chunk.embeddings);
+console.log(`similarity(hello, greetings) = ${generator.calculateSimilarity(hello!, greetings!).toFixed(4)}`);
+console.log(`similarity(hello, invoice)   = ${generator.calculateSimilarity(hello!, invoice!).toFixed(4)}`);
+
+const stats = generator.getStats();
+const lookups = stats.cacheHits + stats.cacheMisses;
+console.log(`Total embeddings: ${stats.totalEmbeddings}`);
+console.log(`Cache hit rate: ${lookups === 0 ? 0 : ((stats.cacheHits / lookups) * 100).toFixed(1)}%`);
+console.log(`Average batch time: ${stats.avgBatchTimeMs.toFixed(2)}ms (${stats.backend}, ${stats.runtime}, ${stats.dtype})`);
+
+await generator.dispose();

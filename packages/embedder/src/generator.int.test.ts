@@ -1,0 +1,149 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbedderConfig, isEmbedderError, type Chunk } from '@embedder/core';
+import { modelDir, modelRoot } from '@embedder/test-fixtures';
+import { EmbeddingGenerator } from './index';
+
+const temp = mkdtempSync(join(tmpdir(), 'embedder-facade-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+/** A copy of all-MiniLM-L6-v2 with its files linked, minus `without`, plus `replace` written as given. */
+function miniLmCopy(name: string, without: string[], replace: Record<string, Buffer | string> = {}): string {
+  const source = modelDir('all-MiniLM-L6-v2');
+  const dir = join(temp, name);
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  for (const entry of readdirSync(source)) if (entry !== 'onnx' && !without.includes(entry)) symlinkSync(join(source, entry), join(dir, entry));
+  for (const entry of readdirSync(join(source, 'onnx'))) {
+    const path = `onnx/${entry}`;
+    if (!without.includes(path) && !(path in replace)) symlinkSync(join(source, path), join(dir, path));
+  }
+  for (const [path, content] of Object.entries(replace)) writeFileSync(join(dir, path), content);
+  return dir;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error & { code: string }> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  if (!isEmbedderError(error)) throw new Error(`expected an EmbedderError, got ${String(error)}`);
+  return error as Error & { code: string };
+}
+
+describe('EmbeddingGenerator', () => {
+  let generator: EmbeddingGenerator;
+  beforeAll(async () => {
+    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(1000));
+  });
+  afterAll(() => generator.dispose());
+
+  it('keeps chunk order, ids and metadata and fills embeddings', async () => {
+    const createdAt = new Date('2026-01-01T00:00:00Z');
+    const chunks: Chunk[] = ['first chunk', 'second, longer chunk of text', 'third'].map((content, i) => ({
+      id: `c${i}`,
+      content,
+      metadata: { source: 'doc.pdf', page: i + 1, createdAt, properties: { lang: 'en' } },
+      references: [`c${(i + 1) % 3}`],
+    }));
+    const embedded = await generator.generateEmbeddings(chunks);
+    expect(embedded.map((c) => c.id)).toEqual(['c0', 'c1', 'c2']);
+    expect(embedded[1]!.metadata).toEqual(chunks[1]!.metadata);
+    expect(embedded[2]!.references).toEqual(['c0']);
+    const direct = await generator.embed(['second, longer chunk of text']);
+    expect(Array.from(embedded[1]!.embeddings)).toEqual(Array.from(direct[0]!));
+  });
+
+  it('serves repeated texts from the cache, bit-identical, within one call too', async () => {
+    const before = generator.getStats();
+    const [a, b] = await generator.embed(['a cached sentence', 'a cached sentence']);
+    const [c] = await generator.embed(['a cached sentence']);
+    expect(Buffer.from(a!.buffer).equals(Buffer.from(b!.buffer))).toBe(true);
+    expect(Buffer.from(a!.buffer).equals(Buffer.from(c!.buffer))).toBe(true);
+    const after = generator.getStats();
+    expect(after.cacheHits - before.cacheHits).toBe(2);
+    expect(after.cacheMisses - before.cacheMisses).toBe(1);
+    // normalize is part of the key: the unnormalised vector is computed, not served.
+    const [raw] = await generator.embed(['a cached sentence'], { normalize: false });
+    expect(Math.hypot(...raw!)).not.toBeCloseTo(1, 3);
+  });
+
+  it('cuts to Matryoshka dimensions and normalises after the cut', async () => {
+    const [full] = await generator.embed(['dimensions test'], { normalize: false });
+    const [cut] = await generator.embed(['dimensions test'], { dimensions: 64 });
+    expect(cut).toHaveLength(64);
+    expect(Math.hypot(...cut!)).toBeCloseTo(1, 5);
+    const norm = Math.hypot(...full!.slice(0, 64));
+    expect(cut![0]).toBeCloseTo(full![0]! / norm, 5);
+  });
+
+  it('counts tokens, tokenizes with offsets and decodes', () => {
+    expect(generator.countTokens(['hello world'])).toEqual([4]);
+    const [tokens] = generator.tokenize(['hello world']);
+    expect(tokens!.map((t) => t.text)).toEqual(['[CLS]', 'hello', 'world', '[SEP]']);
+    expect(tokens![2]).toMatchObject({ start: 6, stop: 11, special: false });
+    expect(generator.decode([[101, 7592, 2088, 102]])).toEqual(['hello world']);
+  });
+
+  it.each([
+    ['an empty string', ['']],
+    ['a non-string', [42]],
+    ['an empty array', []],
+    ['not an array', 'hello'],
+  ])('rejects %s with INVALID_INPUT', async (_name, input) => {
+    const error = await failure(generator.embed(input as string[]));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/text|texts/);
+  });
+
+  it('rejects an over-long text when truncation is off, naming the limit', async () => {
+    const error = await failure(generator.embed(['word '.repeat(400)], { truncate: false }));
+    expect(error.code).toBe('INPUT_TOO_LONG');
+    expect(error.message).toContain('256');
+  });
+
+  it('rejects dimensions outside 1..384', async () => {
+    for (const dimensions of [0, 10_000]) {
+      const error = await failure(generator.embed(['x'], { dimensions }));
+      expect(error.message).toMatch(/from 1 to 384/);
+    }
+  });
+});
+
+describe('EmbeddingGenerator.create errors', () => {
+  it('names a missing model folder', async () => {
+    const error = await failure(EmbeddingGenerator.create({ model: join(temp, 'does-not-exist'), offline: true }));
+    expect(error.code).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('names a folder without tokenizer.json', async () => {
+    const error = await failure(EmbeddingGenerator.create({ model: miniLmCopy('no-tokenizer', ['tokenizer.json']) }));
+    expect(error.code).toBe('MODEL_INVALID');
+    expect(error.message).toContain('tokenizer.json');
+  });
+
+  it('names a truncated .onnx file', async () => {
+    const onnx = readFileSync(join(modelDir('all-MiniLM-L6-v2'), 'onnx/model.onnx')).subarray(0, 1_000_000);
+    const error = await failure(EmbeddingGenerator.create({ model: miniLmCopy('truncated-onnx', [], { 'onnx/model.onnx': onnx }) }));
+    expect(error.code).toBe('MODEL_INVALID');
+    expect(error.message).toContain('model.onnx');
+  });
+
+  it('rejects an unknown dtype when the config is built', () => {
+    expect(() => new EmbedderConfig().withDtype('fp8' as 'fp32')).toThrowError(/dtype must be 'fp32' or 'q8'/);
+  });
+
+  it('fails clearly for a name that resolves nowhere with no network', async () => {
+    const saved = { endpoint: process.env.HF_ENDPOINT, cache: process.env.HF_HUB_CACHE };
+    process.env.HF_ENDPOINT = 'http://127.0.0.1:9';
+    process.env.HF_HUB_CACHE = join(temp, 'empty-hub-cache');
+    try {
+      const error = await failure(EmbeddingGenerator.create({ model: 'nobody/no-such-model', modelPath: modelRoot() }));
+      expect(['MODEL_NOT_FOUND', 'DOWNLOAD_FAILED']).toContain(error.code);
+      expect(error.message).toContain('nobody/no-such-model');
+    } finally {
+      process.env.HF_ENDPOINT = saved.endpoint;
+      process.env.HF_HUB_CACHE = saved.cache;
+      if (saved.endpoint === undefined) delete process.env.HF_ENDPOINT;
+      if (saved.cache === undefined) delete process.env.HF_HUB_CACHE;
+    }
+  });
+});

@@ -1,0 +1,356 @@
+import {
+  EmbedderConfig,
+  EmbedderError,
+  l2NormalizeRows,
+  noopLogger,
+  warmupSession,
+  type BackendRegistry,
+  type BackendSession,
+  type Chunk,
+  type EmbeddedChunk,
+  type EmbedderSettings,
+  type EmbeddingCache,
+  type Logger,
+  type ModelSpec,
+} from '@embedder/core';
+import { loadModelSpec, resolveModel, type DownloadProgress } from '@embedder/models';
+import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder/tokenizer';
+import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder/similarity';
+import { cacheKey, fingerprintFile } from '@embedder/cache';
+import { openCache } from './cache-setup';
+import { InferenceQueue } from './inference-queue';
+import { validateChunks, validateOptions, validateTexts } from './inputs';
+import { createDefaultRegistry } from './registry';
+import { StatsCollector } from './stats';
+import type { BatchEvent, EmbedOptions, EmbedResult, GeneratorStats, ModelInfo, TokenInfo } from './types';
+
+/** Options of {@link EmbeddingGenerator.create} beyond the config. */
+export interface GeneratorOptions {
+  /** Backends to choose from. @default createDefaultRegistry() */
+  registry?: BackendRegistry;
+  logger?: Logger;
+  /** Called while model files download (the CLI draws a progress bar with it). */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** Most inputs waiting or running before embed() fails with OVERLOADED. @default unbounded */
+  maxQueueInputs?: number;
+}
+
+/** The main interface: texts or chunks in, vectors out (the seed's EmbeddingGenerator). */
+export class EmbeddingGenerator {
+  readonly settings: Readonly<EmbedderSettings>;
+  readonly model: ModelInfo;
+  readonly #spec: ModelSpec;
+  readonly #session: BackendSession;
+  readonly #tokenizer: TextTokenizer;
+  readonly #cache: EmbeddingCache | undefined;
+  readonly #weightsFingerprint: string;
+  readonly #queue: InferenceQueue;
+  readonly #stats: StatsCollector;
+  readonly #batchListeners = new Set<(event: BatchEvent) => void>();
+  #disposed = false;
+
+  private constructor(parts: {
+    settings: EmbedderSettings;
+    spec: ModelSpec;
+    session: BackendSession;
+    tokenizer: TextTokenizer;
+    cache: EmbeddingCache | undefined;
+    weightsFingerprint: string;
+    maxQueueInputs?: number;
+    tuning: Record<string, unknown>;
+  }) {
+    this.settings = parts.settings;
+    this.#spec = parts.spec;
+    this.#session = parts.session;
+    this.#tokenizer = parts.tokenizer;
+    this.#cache = parts.cache;
+    this.#weightsFingerprint = parts.weightsFingerprint;
+    this.model = {
+      id: parts.spec.id,
+      ...(parts.spec.repoId === undefined ? {} : { repoId: parts.spec.repoId }),
+      ...(parts.spec.revision === undefined ? {} : { revision: parts.spec.revision }),
+      dir: parts.spec.dir,
+      dimension: parts.session.dimension,
+      maxSeqLength: parts.tokenizer.maxSeqLength,
+      pooling: parts.spec.pooling,
+      normalize: parts.spec.normalize,
+      dtype: parts.session.info.dtype,
+      backend: parts.session.info.backend,
+      runtime: parts.session.info.runtime,
+    };
+    this.#stats = new StatsCollector(this.model, parts.settings.preset, parts.tuning);
+    this.#queue = new InferenceQueue(
+      parts.session,
+      parts.tokenizer,
+      { batchSize: parts.settings.batchSize, maxBatchTokens: parts.settings.maxBatchTokens, ...(parts.maxQueueInputs === undefined ? {} : { maxQueueInputs: parts.maxQueueInputs }) },
+      (event) => {
+        this.#stats.recordBatch(event);
+        for (const listener of this.#batchListeners) listener(event);
+      },
+    );
+  }
+
+  /**
+   * Resolves the model (explicit path, EMBEDDER_MODEL_PATH, the Hugging Face cache, then the Hub), loads the
+   * tokenizer and a backend session, and warms it up.
+   */
+  static async create(config: EmbedderConfig | Partial<EmbedderSettings> = new EmbedderConfig(), options: GeneratorOptions = {}): Promise<EmbeddingGenerator> {
+    const settings = (config instanceof EmbedderConfig ? config : new EmbedderConfig(config)).settings;
+    const logger = options.logger ?? noopLogger;
+    const registry = options.registry ?? (await createDefaultRegistry({ logger }));
+    const backend = await registry.resolve(settings.backend);
+    const resolved = await resolveModel(settings.model, {
+      ...(settings.modelPath === undefined ? {} : { modelPath: settings.modelPath }),
+      offline: settings.offline,
+      files: backend.weightFiles(settings.dtype),
+      ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+      logger,
+    });
+    const spec = await loadModelSpec(resolved.dir, resolved);
+    if (typeof settings.model === 'object' && settings.model.dimension !== spec.dimension) {
+      throw new EmbedderError('MODEL_INVALID', `model '${settings.model.name}' was declared with dimension ${settings.model.dimension} but ${spec.dir} produces ${spec.dimension}`);
+    }
+    const tokenizer = await loadTokenizer(spec.dir, { maxSeqLength: spec.maxSeqLength });
+    const session = await backend.createSession(spec, {
+      dtype: settings.dtype,
+      device: settings.device,
+      intraOpThreads: settings.threads,
+      memoryArena: settings.memoryArena,
+      logger,
+    });
+    try {
+      await warmupSession(session);
+      const weightsFingerprint = await fingerprintFile(session.info.modelFile);
+      const cache = openCache(settings);
+      logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype });
+      return new EmbeddingGenerator({
+        settings,
+        spec,
+        session,
+        tokenizer,
+        cache,
+        weightsFingerprint,
+        ...(options.maxQueueInputs === undefined ? {} : { maxQueueInputs: options.maxQueueInputs }),
+        tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}) },
+      });
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+  }
+
+  /** One vector per text, in input order. */
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    return (await this.embedWithDetails(texts, options)).embeddings;
+  }
+
+  /** Vectors plus token counts, truncation flags and timings. */
+  async embedWithDetails(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
+    this.#assertOpen();
+    try {
+      validateTexts(texts);
+      validateOptions(options, this.model.dimension);
+      return await this.#embed(texts, options);
+    } catch (error) {
+      this.#stats.recordError();
+      throw error;
+    }
+  }
+
+  async #embed(texts: readonly string[], options: EmbedOptions): Promise<EmbedResult> {
+    const started = performance.now();
+    const normalize = options.normalize ?? this.settings.normalize;
+    const truncate = options.truncate ?? this.settings.truncate;
+    const direction = options.truncationDirection ?? 'right';
+    const embeddings = new Array<Float32Array>(texts.length);
+    const tokenCounts = new Array<number>(texts.length).fill(0);
+    const truncated = new Array<boolean>(texts.length).fill(false);
+
+    // Cache lookups first; texts repeated within the call are computed once.
+    const keys = texts.map((text) => (this.#cache ? this.#key(text, { ...options, normalize, truncate, truncationDirection: direction }) : ''));
+    const firstIndexOfKey = new Map<string, number>();
+    const toCompute: number[] = [];
+    const duplicates: Array<[number, number]> = [];
+    let cacheHits = 0;
+    texts.forEach((_, index) => {
+      if (this.#cache) {
+        const hit = this.#cache.get(keys[index]!);
+        if (hit) {
+          embeddings[index] = hit;
+          cacheHits++;
+          return;
+        }
+        const first = firstIndexOfKey.get(keys[index]!);
+        if (first !== undefined) {
+          duplicates.push([index, first]);
+          return;
+        }
+        firstIndexOfKey.set(keys[index]!, index);
+      }
+      toCompute.push(index);
+    });
+
+    const tokenizeStart = performance.now();
+    const encodings: TextEncoding[] = toCompute.map((index) => {
+      const encoding = this.#tokenizer.encode((options.prompt ?? '') + texts[index]!, direction);
+      if (encoding.truncated && !truncate) {
+        throw new EmbedderError('INPUT_TOO_LONG', `text ${index} has ${encoding.fullLength} tokens; the model takes at most ${this.model.maxSeqLength} (set truncate to cut it)`, {
+          details: { index, tokens: encoding.fullLength, limit: this.model.maxSeqLength },
+        });
+      }
+      return encoding;
+    });
+    const tokenizationMs = performance.now() - tokenizeStart;
+
+    let queueMs = 0;
+    let inferenceMs = 0;
+    if (encodings.length > 0) {
+      const result = await this.#queue.run(encodings, options.signal);
+      queueMs = result.queueMs;
+      inferenceMs = result.inferenceMs;
+      toCompute.forEach((index, position) => {
+        const vector = this.#finish(result.vectors[position]!, options.dimensions, normalize);
+        embeddings[index] = vector;
+        tokenCounts[index] = encodings[position]!.ids.length;
+        truncated[index] = encodings[position]!.truncated;
+        this.#cache?.set(keys[index]!, vector);
+      });
+    }
+    for (const [index, first] of duplicates) {
+      embeddings[index] = embeddings[first]!;
+      tokenCounts[index] = tokenCounts[first]!;
+      truncated[index] = truncated[first]!;
+    }
+    // Cached texts still report their real token count (OpenAI usage counts them).
+    texts.forEach((text, index) => {
+      if (tokenCounts[index] === 0) {
+        const encoding = this.#tokenizer.encode((options.prompt ?? '') + text, direction);
+        tokenCounts[index] = encoding.ids.length;
+        truncated[index] = encoding.truncated;
+      }
+    });
+    this.#stats.recordCall(texts.length, cacheHits, duplicates.length);
+    return {
+      embeddings,
+      tokenCounts,
+      truncated,
+      cacheHits: cacheHits + duplicates.length,
+      timings: { tokenizationMs, queueMs, inferenceMs, totalMs: performance.now() - started },
+    };
+  }
+
+  /** Matryoshka cut, then L2 normalisation. */
+  #finish(pooled: Float32Array, dimensions: number | undefined, normalize: boolean): Float32Array {
+    const vector = dimensions === undefined || dimensions === pooled.length ? pooled : pooled.slice(0, dimensions);
+    return normalize ? l2NormalizeRows(vector, vector.length) : vector;
+  }
+
+  #key(text: string, options: EmbedOptions & { normalize: boolean; truncate: boolean; truncationDirection: 'right' | 'left' }): string {
+    return cacheKey({
+      modelId: this.#spec.repoId ?? this.#spec.id,
+      weightsFingerprint: this.#weightsFingerprint,
+      dtype: this.model.dtype,
+      pooling: this.#spec.pooling,
+      normalize: options.normalize,
+      ...(options.dimensions === undefined ? {} : { dimensions: options.dimensions }),
+      maxSeqLength: this.model.maxSeqLength,
+      truncate: options.truncate,
+      truncationDirection: options.truncationDirection,
+      ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
+      text,
+    });
+  }
+
+  /**
+   * Embeds an (async) iterable of texts in windows, yielding results in input order as each window finishes,
+   * so memory stays bounded however long the input is.
+   */
+  async *embedStream(
+    texts: AsyncIterable<string> | Iterable<string>,
+    options: EmbedOptions & { windowSize?: number } = {},
+  ): AsyncGenerator<{ index: number; embedding: Float32Array; tokenCount: number }> {
+    const windowSize = options.windowSize ?? Math.max(this.settings.batchSize * 8, 256);
+    let window: string[] = [];
+    let offset = 0;
+    const flush = async function* (this: EmbeddingGenerator) {
+      const result = await this.embedWithDetails(window, options);
+      for (let i = 0; i < window.length; i++) {
+        yield { index: offset + i, embedding: result.embeddings[i]!, tokenCount: result.tokenCounts[i]! };
+      }
+      offset += window.length;
+      window = [];
+    };
+    for await (const text of texts) {
+      window.push(text);
+      if (window.length >= windowSize) yield* flush.call(this);
+    }
+    if (window.length > 0) yield* flush.call(this);
+  }
+
+  /** Fills `embeddings` of each chunk; order, ids and metadata kept (the seed's generate_embeddings). */
+  async generateEmbeddings(chunks: Chunk[]): Promise<EmbeddedChunk[]> {
+    validateChunks(chunks);
+    const vectors = await this.embed(chunks.map((chunk) => chunk.content));
+    return chunks.map((chunk, index) => ({ ...chunk, embeddings: vectors[index]! }));
+  }
+
+  /** Tokens with ids, text and character offsets, truncated like embed() does. */
+  tokenize(texts: string[], options: { addSpecialTokens?: boolean } = {}): TokenInfo[][] {
+    validateTexts(texts);
+    return texts.map((text) => this.#tokenizer.tokenize(text, options));
+  }
+
+  /** Token ids back to text. */
+  decode(ids: number[][], options: { skipSpecialTokens?: boolean } = {}): string[] {
+    return ids.map((row) => this.#tokenizer.decode(row, options));
+  }
+
+  /** Tokens per text after truncation, specials included. */
+  countTokens(texts: string[]): number[] {
+    validateTexts(texts);
+    return texts.map((text) => this.#tokenizer.encode(text).ids.length);
+  }
+
+  calculateSimilarity(a: Float32Array, b: Float32Array): number {
+    return cosineSimilarity(a, b);
+  }
+
+  calculateSimilarities(query: Float32Array, embeddings: Float32Array[]): number[] {
+    return Array.from(batchCosineSimilarity(query, embeddings));
+  }
+
+  findTopK(query: Float32Array, embeddings: Float32Array[], k: number): { index: number; score: number }[] {
+    return findTopK(query, embeddings, k);
+  }
+
+  cluster(embeddings: Float32Array[], k: number, options: { seed?: number; maxIterations?: number } = {}): KMeansResult {
+    return kmeans(embeddings, k, options);
+  }
+
+  /** Subscribes to batch events; returns the unsubscribe function. */
+  onBatch(listener: (event: BatchEvent) => void): () => void {
+    this.#batchListeners.add(listener);
+    return () => this.#batchListeners.delete(listener);
+  }
+
+  /** Inputs waiting or running. */
+  queuedInputs(): number {
+    return this.#queue.queuedInputs;
+  }
+
+  getStats(): GeneratorStats {
+    return this.#stats.snapshot(this.#cache?.stats());
+  }
+
+  /** Releases the session and closes (flushes) the cache. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#session.dispose();
+    await this.#cache?.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw new EmbedderError('DISPOSED', 'the generator was disposed');
+  }
+}

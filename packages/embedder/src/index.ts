@@ -1,0 +1,19 @@
+export { EmbeddingGenerator, type GeneratorOptions } from './generator';
+export { createDefaultRegistry } from './registry';
+export type { EmbedOptions, EmbedResult, TokenInfo, ModelInfo, GeneratorStats, BatchEvent } from './types';
+// The facade is what users import: re-export the types and builders they need alongside it.
+export {
+  EmbedderConfig,
+  EmbedderError,
+  ErrorCode,
+  isEmbedderError,
+  ModelType,
+  BackendRegistry,
+  type Chunk,
+  type ChunkMetadata,
+  type EmbeddedChunk,
+  type Device,
+  type Dtype,
+  type EmbedderSettings,
+  type Logger,
+} from '@embedder/core';
