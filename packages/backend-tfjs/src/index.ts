@@ -1,0 +1,32 @@
+import type { BackendRegistration } from '@embedder/core';
+import { TfjsBackend, type TfjsBackendOptions } from './backend';
+
+export { TfjsBackend, type TfjsBackendOptions } from './backend';
+export { TfjsSession, TFJS_WEIGHT_FILES } from './session';
+export { readBertConfig, type BertConfig, type HiddenActivation } from './bert-config';
+export {
+  selectRuntime,
+  builtinRuntime,
+  wasmRuntime,
+  nodeRuntime,
+  nodeGpuRuntime,
+  cpuRuntime,
+  DEFAULT_RUNTIME_ORDER,
+  type TfjsRuntimeName,
+  type TfjsRuntimeInfo,
+  type TfjsRuntimeCandidate,
+  type RuntimeFailure,
+  type RuntimeSelection,
+  type WasmRuntimeOptions,
+} from './runtime';
+
+/** Priority of the tfjs backend: below onnx (100), so it is the fallback when no backend is asked for. */
+export const TFJS_PRIORITY = 50;
+
+/**
+ * The registration of the TensorFlow.js backend. Importing this package registers nothing: pass the result to a
+ * BackendRegistry (`registry.register(tfjsBackend())`).
+ */
+export function tfjsBackend(options: TfjsBackendOptions = {}): BackendRegistration {
+  return { name: 'tfjs', priority: TFJS_PRIORITY, create: () => new TfjsBackend(options) };
+}

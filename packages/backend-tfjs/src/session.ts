@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  EmbedderError,
+  poolHiddenStates,
+  type BackendSession,
+  type ModelSpec,
+  type SessionInfo,
+  type SessionOptions,
+  type TokenizedBatch,
+} from '@embedder/core';
+import { openModelWeights } from '@embedder/weights';
+import { readBertConfig, type BertConfig } from './bert-config';
+import { bertForward } from './bert-forward';
+import { disposeBertWeights, loadBertWeights, type BertWeights } from './bert-weights';
+import type { TfjsRuntimeInfo } from './runtime';
+
+/** Weight files the tfjs backend reads, best first. */
+export const TFJS_WEIGHT_FILES: readonly string[] = ['model.safetensors', 'pytorch_model.bin'];
+
+/** Converts one int64 input to int32, checking every value lies in [0, limit). */
+function toInt32(values: BigInt64Array, limit: number, what: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = Number(values[i]);
+    if (!(value >= 0 && value < limit)) {
+      throw new EmbedderError('INVALID_INPUT', `${what} ${value} at position ${i} is outside [0, ${limit})`, { details: { what, value, position: i } });
+    }
+    out[i] = value;
+  }
+  return out;
+}
+
+/** A BERT model loaded into TensorFlow.js. */
+export class TfjsSession implements BackendSession {
+  readonly info: SessionInfo;
+  readonly dimension: number;
+  readonly #config: BertConfig;
+  readonly #model: ModelSpec;
+  #weights: BertWeights | undefined;
+
+  private constructor(model: ModelSpec, config: BertConfig, weights: BertWeights, info: SessionInfo) {
+    this.#model = model;
+    this.#config = config;
+    this.#weights = weights;
+    this.info = info;
+    this.dimension = config.hiddenSize;
+  }
+
+  /**
+   * Reads config.json and the weights (model.safetensors, else pytorch_model.bin) into the active tfjs runtime.
+   * @throws EmbedderError UNSUPPORTED (not BERT, Dense modules, dtype other than fp32), MODEL_INVALID /
+   * WEIGHTS_INVALID (missing, cut or mis-shaped weights, naming the tensor).
+   */
+  static async load(runtime: TfjsRuntimeInfo, model: ModelSpec, options: SessionOptions): Promise<TfjsSession> {
+    if (options.dtype !== 'fp32') {
+      throw new EmbedderError('UNSUPPORTED', `the tfjs backend runs fp32 weights only (asked for ${options.dtype}); use the onnx backend for q8`, {
+        details: { dtype: options.dtype },
+      });
+    }
+    if (model.dense.length > 0) {
+      throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the tfjs backend does not run`);
+    }
+    const config = readBertConfig(model);
+    const file = await openModelWeights(model.dir, TFJS_WEIGHT_FILES);
+    const weights = loadBertWeights(file, config);
+    return new TfjsSession(model, config, weights, {
+      backend: 'tfjs',
+      runtime: runtime.label,
+      dtype: 'fp32',
+      device: runtime.device,
+      modelFile: file.file,
+      inputNames: ['input_ids', 'attention_mask', 'token_type_ids'],
+    });
+  }
+
+  #check(batch: TokenizedBatch): void {
+    const { batchSize, sequenceLength } = batch;
+    if (!(batchSize >= 1 && sequenceLength >= 1)) {
+      throw new EmbedderError('INVALID_INPUT', `empty batch (${batchSize} texts × ${sequenceLength} tokens): nothing to embed`);
+    }
+    if (sequenceLength > this.#config.maxPositionEmbeddings) {
+      throw new EmbedderError(
+        'INPUT_TOO_LONG',
+        `a batch of ${sequenceLength} tokens per text exceeds the model's ${this.#config.maxPositionEmbeddings} positions (max_position_embeddings)`,
+        { details: { tokens: sequenceLength, limit: this.#config.maxPositionEmbeddings } },
+      );
+    }
+    const size = batchSize * sequenceLength;
+    for (const [name, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds]] as const) {
+      if (array.length !== size) {
+        throw new EmbedderError('INVALID_INPUT', `${name} has ${array.length} values, expected ${batchSize}×${sequenceLength}`);
+      }
+    }
+  }
+
+  async run(batch: TokenizedBatch): Promise<Float32Array> {
+    const weights = this.#weights;
+    if (!weights) throw new EmbedderError('DISPOSED', 'the tfjs session was disposed');
+    this.#check(batch);
+    const { batchSize, sequenceLength } = batch;
+    const shape: [number, number] = [batchSize, sequenceLength];
+    const ids = toInt32(batch.inputIds, this.#config.vocabSize, 'token id');
+    const mask = toInt32(batch.attentionMask, 2, 'attention mask value');
+    const types = toInt32(batch.tokenTypeIds, this.#config.typeVocabSize, 'token type id');
+    let hidden: tf.Tensor3D | undefined;
+    let values: Float32Array;
+    try {
+      // Every intermediate tensor of the pass is freed when tidy returns; only the output survives it.
+      hidden = tf.tidy(() =>
+        bertForward(
+          { inputIds: tf.tensor2d(ids, shape, 'int32'), attentionMask: tf.tensor2d(mask, shape, 'int32'), tokenTypeIds: tf.tensor2d(types, shape, 'int32') },
+          weights,
+          this.#config,
+        ),
+      );
+      values = (await hidden.data()) as Float32Array;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new EmbedderError('INFERENCE_FAILED', `tfjs failed on a batch of ${batchSize}×${sequenceLength}: ${reason}`, { cause: error });
+    } finally {
+      hidden?.dispose();
+    }
+    return poolHiddenStates(values, batch.attentionMask, { batchSize, sequenceLength, hiddenSize: this.#config.hiddenSize }, this.#model.pooling);
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.#weights) return;
+    disposeBertWeights(this.#weights);
+    this.#weights = undefined;
+  }
+}

@@ -1,0 +1,2 @@
+import { embedderTsup } from '@embedder/tsup-config';
+export default embedderTsup();
