@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEmbedderError, type ErrorCode } from '@embedder/core';
@@ -172,6 +173,53 @@ describe('resuming', () => {
       expect(gets.map((r) => r.range)).toEqual(['bytes=1000000-']);
       expect(sha256(join(resolved.dir, 'model.safetensors'))).toBe(digest);
     }
+  });
+});
+
+describe('sharing and stopping', () => {
+  it('two calls at once download each blob once; a lock left by a dead process is taken over', async () => {
+    const cacheDir = tempCache();
+    const digest = sha256(join(modelDir('test-fixtures/tiny-bert'), 'model.safetensors'));
+    const locks = join(cacheDir, '.locks', 'models--test-org--tiny-bert');
+    mkdirSync(locks, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(locks, `${digest}.embedder.lock`), String(dead));
+    const seen = server.requests.length;
+    const [a, b] = await Promise.all([
+      resolveModel(TINY, options(cacheDir, { files: SAFETENSORS })),
+      resolveModel(TINY, options(cacheDir, { files: SAFETENSORS })),
+    ]);
+    expect(a.dir).toBe(b.dir);
+    expect(sha256(join(a.dir, 'model.safetensors'))).toBe(digest);
+    const cdnGets = server.requests.slice(seen).filter((r) => r.server === 'cdn' && r.method === 'GET');
+    expect(cdnGets).toHaveLength(1);
+    expect(readdirSync(locks)).toEqual([]);
+  });
+
+  it('an abort keeps the partial file, and the next call resumes it', async () => {
+    const cacheDir = tempCache();
+    const controller = new AbortController();
+    const error = await failure(
+      resolveModel(TINY, options(cacheDir, {
+        files: SAFETENSORS,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.file === 'model.safetensors' && p.downloadedBytes > 0) controller.abort();
+        },
+      })),
+    );
+    expect(error).toEqual({ code: 'DOWNLOAD_FAILED', message: `download of '${TINY}' was aborted` });
+    const blobs = join(cacheDir, 'models--test-org--tiny-bert', 'blobs');
+    const partial = readdirSync(blobs).find((name) => name.endsWith('.incomplete'));
+    expect(partial).toBeDefined();
+    const kept = statSync(join(blobs, partial ?? '')).size;
+    expect(kept).toBeGreaterThan(0);
+
+    const seen = server.requests.length;
+    const resolved = await resolveModel(TINY, options(cacheDir, { files: SAFETENSORS }));
+    const ranges = server.requests.slice(seen).filter((r) => r.server === 'cdn').map((r) => r.range);
+    expect(ranges).toEqual([`bytes=${kept}-`]);
+    expect(sha256(join(resolved.dir, 'model.safetensors'))).toBe(sha256(join(modelDir('test-fixtures/tiny-bert'), 'model.safetensors')));
   });
 });
 

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { EmbedderError } from '@embedder/core';
 import { downloadBlob, type DownloadProgress } from './blob-download';
+import { withBlobLock } from './blob-lock';
 import { moduleFileGroups, OPTIONAL_FILES, REQUIRED_FILES, repoCacheDir } from './hub-cache';
 import { fetchFileMetadata, HubEntryNotFound, type HubContext, type HubFileMetadata } from './hub-client';
 
@@ -111,8 +112,13 @@ async function store(
 ): Promise<void> {
   const blobPath = join(repoDir, 'blobs', metadata.etag);
   if (!existsSync(blobPath)) {
-    request.ctx.logger.debug('downloading', { repoId: request.repoId, file, bytes: metadata.size });
-    await downloadBlob(request.ctx, request.repoId, file, metadata, blobPath, request.onProgress);
+    // huggingface_hub keeps its (flock-based) locks in <cache>/.locks too; ours have their own names.
+    const lockPath = join(request.cacheDir, '.locks', basename(repoDir), `${metadata.etag}.embedder.lock`);
+    await withBlobLock(lockPath, request.ctx.signal, async () => {
+      if (existsSync(blobPath)) return;
+      request.ctx.logger.debug('downloading', { repoId: request.repoId, file, bytes: metadata.size });
+      await downloadBlob(request.ctx, request.repoId, file, metadata, blobPath, request.onProgress);
+    });
   }
   const target = join(snapshotDir, file);
   await mkdir(dirname(target), { recursive: true });
