@@ -64,6 +64,8 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, strict: false, formats: { float: true } } },
     return503OnClosing: true,
   });
+  // JSON only: a text/plain body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
   // Responses are built by our handlers; JSON.stringify keeps number arrays fast and untouched.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 

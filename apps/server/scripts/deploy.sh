@@ -1,0 +1,16 @@
+#!/bin/sh
+# Builds @embedder/server (and the workspace packages it uses) and writes a self-contained production copy to
+# OUT: dist/, package.json and node_modules with production dependencies only (workspace packages copied in).
+# The Dockerfile's build stage and apps/server/src/deploy.int.test.ts both run this, so the test replays
+# exactly what the runtime stage copies.  Usage: apps/server/scripts/deploy.sh OUT   (run from anywhere)
+set -eu
+OUT=${1:?usage: deploy.sh OUT}
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+cd "$ROOT"
+# onnxruntime-node's install script would fetch CUDA extras; its CPU binary ships in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false
+pnpm exec nx run @embedder/server:build --output-style=stream
+rm -rf "$OUT"
+# pnpm 10 needs --legacy (or inject-workspace-packages) to deploy a workspace package with workspace deps.
+pnpm --filter @embedder/server deploy --prod --legacy "$OUT"
+test -f "$OUT/dist/main.js"

@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
+
+/**
+ * Issue 8's must-show: the server's throughput under 64 concurrent clients each sending one text per request,
+ * against the library embedding the same texts in one embed() call, in the same run. Both run as child processes
+ * of the built packages (apps/server/dist/main.js; packages/embedder/dist) with the cache off, so each text is
+ * computed once. Goal: server ≥ 80% of the library. BENCH_SERVER_CLIENTS (64), BENCH_SERVER_TEXTS (all of
+ * data/bench/short.txt) and BENCH_SERVER_DTYPE (fp32) override the defaults.
+ */
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const sharedDir = process.env.EMBEDDER_SHARED_PATH || join(repoRoot, '..', 'shared');
+const serverEntry = join(repoRoot, 'apps/server/dist/main.js');
+const facadeEntry = join(repoRoot, 'packages/embedder/dist/index.js');
+const modelPath = process.env.EMBEDDER_MODEL_PATH || join(sharedDir, 'models');
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, EMBEDDER_MODEL_PATH: modelPath, EMBEDDER_CACHE_SIZE: '0', ...extra };
+}
+
+/** The library alone: one embed() of every text (after a warm-up call), in its own process; returns texts/s. */
+async function libraryThroughput(texts: string[], dtype: string): Promise<{ embPerS: number; seconds: number }> {
+  const script = `
+    const { EmbeddingGenerator, EmbedderConfig } = await import(${JSON.stringify(pathToFileURL(facadeEntry).href)});
+    const texts = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    const generator = await EmbeddingGenerator.create(EmbedderConfig.create({ modelPath: process.env.EMBEDDER_MODEL_PATH, cacheSize: 0, dtype: ${JSON.stringify(dtype)} }));
+    await generator.embed(texts.slice(0, 64).map((t) => t + ' (warm-up)'));
+    const started = performance.now();
+    const vectors = await generator.embed(texts);
+    const seconds = (performance.now() - started) / 1000;
+    if (vectors.length !== texts.length) throw new Error('wrong count');
+    process.stdout.write(JSON.stringify({ seconds }));
+    await generator.dispose();
+  `;
+  const child = spawn(process.execPath, ['--input-type=commonjs', '-e', `(async () => { ${script} })().catch((e) => { console.error(e); process.exit(1); })`], {
+    env: childEnv({}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdin.end(JSON.stringify(texts));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`library run exited ${code}: ${stderr.trim()}`);
+  const { seconds } = JSON.parse(stdout) as { seconds: number };
+  return { embPerS: texts.length / seconds, seconds };
+}
+
+async function startServer(dtype: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [serverEntry], {
+    env: childEnv({ EMBEDDER_PORT: '0', EMBEDDER_HOST: '127.0.0.1', EMBEDDER_DTYPE: dtype, LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'ready' && entry.url) resolveUrl(entry.url);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('close', (code) => reject(new Error(`server exited ${code} before ready: ${stderr.trim()}`)));
+  });
+  return { url, child };
+}
+
+/** `clients` loops, each posting one text per request to /embed until every text is done; returns texts/s. */
+async function serverThroughput(url: string, texts: string[], clients: number): Promise<{ embPerS: number; seconds: number; p50Ms: number; p99Ms: number; failed: number }> {
+  const post = (text: string) =>
+    fetch(`${url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: text }) });
+  // Warm-up: connections, JIT, the model's first batches.
+  await Promise.all(texts.slice(0, clients).map((text) => post(`${text} (warm-up)`).then((r) => r.arrayBuffer())));
+  let next = 0;
+  let failed = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < texts.length) {
+        const text = texts[next++]!;
+        const begin = performance.now();
+        const response = await post(text);
+        await response.arrayBuffer();
+        latencies.push(performance.now() - begin);
+        if (response.status !== 200) failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { embPerS: texts.length / seconds, seconds, p50Ms: at(0.5), p99Ms: at(0.99), failed };
+}
+
+async function batchStats(url: string): Promise<{ batches: number; meanSize: number }> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const batches = read('te_batch_next_size_count');
+  return { batches, meanSize: read('te_batch_next_size_sum') / batches };
+}
+
+async function run(): Promise<SuiteResult> {
+  for (const file of [serverEntry, facadeEntry]) if (!existsSync(file)) throw new Error(`${file} is missing: run pnpm build first`);
+  const clients = Number(process.env.BENCH_SERVER_CLIENTS || 64);
+  const dtype = process.env.BENCH_SERVER_DTYPE || 'fp32';
+  const all = readFileSync(join(sharedDir, 'data/bench/short.txt'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const texts = all.slice(0, Number(process.env.BENCH_SERVER_TEXTS || all.length));
+
+  const library = await libraryThroughput(texts, dtype);
+  const { url, child } = await startServer(dtype);
+  let server: Awaited<ReturnType<typeof serverThroughput>>;
+  let batches: Awaited<ReturnType<typeof batchStats>>;
+  try {
+    server = await serverThroughput(url, texts, clients);
+    batches = await batchStats(url);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'close');
+  }
+  const ratio = server.embPerS / library.embPerS;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const rows: BenchRow[] = [
+    { system: `library embed(${texts.length} texts) ${dtype}`, metrics: { emb_per_s: round(library.embPerS), wall_s: round(library.seconds) } },
+    {
+      system: `server /embed, ${clients} clients × 1 text ${dtype}`,
+      metrics: {
+        emb_per_s: round(server.embPerS),
+        wall_s: round(server.seconds),
+        p50_ms: round(server.p50Ms),
+        p99_ms: round(server.p99Ms),
+        failed: server.failed,
+        mean_batch_size: round(batches.meanSize),
+      },
+    },
+  ];
+  return {
+    suite: 'server',
+    description: `${texts.length} texts of data/bench/short.txt, cache off: the library in one call vs the built server under ${clients} concurrent single-text clients (both in child processes, same run)`,
+    rows,
+    notes: [`server / library throughput ${(ratio * 100).toFixed(1)}%: ${ratio >= 0.8 && server.failed === 0 ? 'PASS' : 'FAIL'} (goal ≥ 80%, no failed requests)`],
+  };
+}
+
+/** The suite, for tools/bench's runner. */
+export const serverSuite: BenchSuite = { name: 'server', run };
+export default serverSuite;
+
+// Runnable alone: node --experimental-strip-types tools/bench/src/suites/server.ts
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await run();
+  console.log(JSON.stringify(result, null, 2));
+}
