@@ -1,2 +1,3 @@
 import { embedderTsup } from '@embedder/tsup-config';
-export default embedderTsup();
+// The library (index, for tools/bench) and the `pnpm eval` command (main).
+export default embedderTsup({ entry: ['src/index.ts', 'src/main.ts'] });

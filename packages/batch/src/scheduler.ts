@@ -71,6 +71,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   #windowPos = 0;
   #ready: ReadyBatch<I, P, R>[] = [];
   #running = 0;
+  #runningItems = 0;
   #pumpScheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -113,12 +114,18 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     return this.#queue.length + (this.#window.length - this.#windowPos) + prepared;
   }
 
+  /** Items in the batch executing now. */
+  running(): number {
+    return this.#runningItems;
+  }
+
   /** Counters since creation. */
   stats(): SchedulerStats {
     const s = this.#stats;
     return {
       ...s,
       queued: this.queued(),
+      running: this.#runningItems,
       budget: this.budget,
       paddingEfficiency: s.paddedTokens > 0 ? s.tokens / s.paddedTokens : 1,
     };
@@ -260,6 +267,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   #start(batch: ReadyBatch<I, P, R>): void {
     const { entries } = batch;
     this.#running++;
+    this.#runningItems += entries.length;
     const seq = ++this.#batchSeq;
     const startedAt = this.#clock();
     let oldest = startedAt;
@@ -282,6 +290,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       (results) => {
         const executeMs = this.#clock() - startedAt;
         this.#running--;
+        this.#runningItems -= entries.length;
         this.#pump();
         this.#record({ size: entries.length, paddedTokens: padded, tokens, executeMs, queueMs: startedAt - oldest, budget: batch.budget });
         if (results.length !== entries.length) {
@@ -292,6 +301,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       },
       (error: unknown) => {
         this.#running--;
+        this.#runningItems -= entries.length;
         this.#pump();
         this.#fail(entries, toEmbedderError(error, 'INFERENCE_FAILED', 'a batch failed'));
       },

@@ -87,6 +87,8 @@ export interface SchedulerStats {
   executeMs: number;
   /** Items waiting (not yet executing). */
   queued: number;
+  /** Items in the batch executing now. */
+  running: number;
   /** The token budget now (adaptive when a latency target is set). */
   budget: number;
   /** tokens / paddedTokens: 1 means no padding at all. */
