@@ -2,3 +2,4 @@ export { describeBackendConformance, type BackendConformanceOptions, type MiniLm
 export { batchFromIds, row } from './batches';
 export { fetchMiniLmWeights, TEST_MODEL_CACHE } from './minilm-weights';
 export { embedTexts, type EmbedTextsResult } from './embed-texts';
+export { loadTestModel } from './models';
