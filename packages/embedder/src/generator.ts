@@ -82,7 +82,12 @@ export class EmbeddingGenerator {
     this.#queue = new InferenceQueue(
       parts.session,
       parts.tokenizer,
-      { batchSize: parts.settings.batchSize, maxBatchTokens: parts.settings.maxBatchTokens, ...(parts.maxQueueInputs === undefined ? {} : { maxQueueInputs: parts.maxQueueInputs }) },
+      {
+        batchSize: parts.settings.batchSize,
+        maxBatchTokens: parts.settings.maxBatchTokens,
+        ...(parts.maxQueueInputs === undefined ? {} : { maxQueueInputs: parts.maxQueueInputs }),
+        ...(parts.settings.constraints?.maxLatencyMs === undefined ? {} : { targetLatencyMs: parts.settings.constraints.maxLatencyMs }),
+      },
       (event) => {
         this.#stats.recordBatch(event);
         for (const listener of this.#batchListeners) listener(event);
@@ -346,6 +351,7 @@ export class EmbeddingGenerator {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    await this.#queue.close();
     await this.#session.dispose();
     await this.#cache?.close();
   }

@@ -1,4 +1,5 @@
-import { EmbedderError, type BackendSession } from '@embedder/core';
+import type { BackendSession, Logger, TokenizedBatch } from '@embedder/core';
+import { BatchScheduler, type BatchRunEvent } from '@embedder/batch';
 import type { TextEncoding, TextTokenizer } from '@embedder/tokenizer';
 import type { BatchEvent } from './types';
 
@@ -8,8 +9,13 @@ export interface InferenceQueueOptions {
   batchSize: number;
   /** Most padded tokens (longest × count) per batch. */
   maxBatchTokens: number;
-  /** Most inputs waiting or running; more → OVERLOADED. @default Infinity */
+  /** Most inputs waiting (not yet running); more → OVERLOADED at once. @default Infinity */
   maxQueueInputs?: number;
+  /** Adapt the token budget so one batch takes about this long (ms); from constraints.maxLatencyMs. */
+  targetLatencyMs?: number;
+  /** Texts sorted together by length before being cut into batches. @default 1024 */
+  windowSize?: number;
+  logger?: Logger;
 }
 
 /** Pooled vectors (not normalised) for the encodings of one call, in their order. */
@@ -19,94 +25,62 @@ export interface QueueResult {
   inferenceMs: number;
 }
 
+interface QueueItem {
+  tokens: number;
+  encoding: TextEncoding;
+}
+
 /**
- * Runs encoded texts through the backend session in token-budget batches of similar length, one batch at a time
- * (the session already uses every core), and returns pooled vectors in input order.
+ * Runs encoded texts through the backend session with the @embedder/batch scheduler: concurrent calls merge into
+ * token-budget batches of similar length, one batch runs at a time (the session already uses every core) while the
+ * next is collated, and each call gets its pooled vectors back in input order.
  */
 export class InferenceQueue {
-  readonly #session: BackendSession;
-  readonly #tokenizer: TextTokenizer;
-  readonly #options: InferenceQueueOptions;
-  readonly #onBatch: (event: BatchEvent) => void;
-  #pending = 0;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #scheduler: BatchScheduler<QueueItem, TokenizedBatch, Float32Array>;
 
   constructor(session: BackendSession, tokenizer: TextTokenizer, options: InferenceQueueOptions, onBatch: (event: BatchEvent) => void) {
-    this.#session = session;
-    this.#tokenizer = tokenizer;
-    this.#options = options;
-    this.#onBatch = onBatch;
+    this.#scheduler = new BatchScheduler<QueueItem, TokenizedBatch, Float32Array>({
+      prepare: (items) => tokenizer.collate(items.map((item) => item.encoding)),
+      execute: async (batch) => {
+        const pooled = await session.run(batch);
+        const dimension = pooled.length / batch.batchSize;
+        const vectors = new Array<Float32Array>(batch.batchSize);
+        for (let row = 0; row < batch.batchSize; row++) vectors[row] = pooled.slice(row * dimension, (row + 1) * dimension);
+        return vectors;
+      },
+      maxBatchSize: options.batchSize,
+      maxBatchTokens: options.maxBatchTokens,
+      ...(options.maxQueueInputs === undefined ? {} : { maxQueueItems: options.maxQueueInputs }),
+      ...(options.targetLatencyMs === undefined ? {} : { targetLatencyMs: options.targetLatencyMs }),
+      ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      onBatch: (event: BatchRunEvent) =>
+        onBatch({ size: event.size, paddedTokens: event.paddedTokens, tokens: event.tokens, inferenceMs: event.executeMs }),
+    });
   }
 
   /** Inputs waiting or running. */
   get queuedInputs(): number {
-    return this.#pending;
+    return this.#scheduler.queued() + this.#scheduler.running();
   }
 
+  /** The token budget in force (adaptive when a latency target is set). */
+  get budget(): number {
+    return this.#scheduler.budget;
+  }
+
+  /**
+   * Pooled vectors for `encodings`, in order.
+   * @throws EmbedderError OVERLOADED when maxQueueInputs would be exceeded; the signal's reason when aborted.
+   */
   async run(encodings: readonly TextEncoding[], signal?: AbortSignal): Promise<QueueResult> {
-    const limit = this.#options.maxQueueInputs ?? Number.POSITIVE_INFINITY;
-    if (this.#pending + encodings.length > limit) {
-      throw new EmbedderError('OVERLOADED', `the queue holds ${this.#pending} of ${limit} inputs; ${encodings.length} more do not fit`, {
-        details: { queued: this.#pending, limit },
-      });
-    }
-    this.#pending += encodings.length;
-    const enqueued = performance.now();
-    const vectors = new Array<Float32Array>(encodings.length);
-    let inferenceMs = 0;
-    let started = 0;
-    let owned = encodings.length;
-    try {
-      for (const batch of this.#plan(encodings)) {
-        const ready = this.#tail;
-        let release!: () => void;
-        this.#tail = new Promise<void>((resolve) => (release = resolve));
-        await ready;
-        try {
-          if (started === 0) started = performance.now();
-          signal?.throwIfAborted();
-          const begin = performance.now();
-          const pooled = await this.#session.run(this.#tokenizer.collate(batch.map((i) => encodings[i]!)));
-          const elapsed = performance.now() - begin;
-          inferenceMs += elapsed;
-          const dimension = pooled.length / batch.length;
-          batch.forEach((inputIndex, row) => (vectors[inputIndex] = pooled.slice(row * dimension, (row + 1) * dimension)));
-          const longest = Math.max(...batch.map((i) => encodings[i]!.ids.length));
-          this.#onBatch({
-            size: batch.length,
-            paddedTokens: longest * batch.length,
-            tokens: batch.reduce((sum, i) => sum + encodings[i]!.ids.length, 0),
-            inferenceMs: elapsed,
-          });
-        } finally {
-          this.#pending -= batch.length;
-          owned -= batch.length;
-          release();
-        }
-      }
-    } catch (error) {
-      // Batches that never ran still count as queued: release them.
-      this.#pending -= owned;
-      throw error;
-    }
-    return { vectors, queueMs: started - enqueued, inferenceMs };
+    const items = encodings.map((encoding) => ({ tokens: encoding.ids.length, encoding }));
+    const outcome = await this.#scheduler.submitDetailed(items, signal ? { signal } : {});
+    return { vectors: outcome.results, queueMs: outcome.queueMs, inferenceMs: outcome.executeMs };
   }
 
-  /** Indices grouped into batches: sorted by length so a batch pads little, cut by count and token budget. */
-  #plan(encodings: readonly TextEncoding[]): number[][] {
-    const order = encodings.map((_, i) => i).sort((a, b) => encodings[a]!.ids.length - encodings[b]!.ids.length);
-    const batches: number[][] = [];
-    let current: number[] = [];
-    for (const index of order) {
-      const length = encodings[index]!.ids.length;
-      // Sorted ascending, so this text is the longest of the batch it joins.
-      if (current.length > 0 && (current.length + 1 > this.#options.batchSize || (current.length + 1) * length > this.#options.maxBatchTokens)) {
-        batches.push(current);
-        current = [];
-      }
-      current.push(index);
-    }
-    if (current.length > 0) batches.push(current);
-    return batches;
+  /** Rejects waiting work with DISPOSED and resolves once the running batch is done. */
+  close(): Promise<void> {
+    return this.#scheduler.close();
   }
 }
