@@ -1,2 +1,9 @@
 import { embedderTsup } from '@embedder/tsup-config';
-export default embedderTsup();
+
+// The runner, the per-job child process and every suite (loaded by name at run time). A tool: no declarations.
+// transformers.js is a devDependency, so tsup would bundle it unless told otherwise.
+export default {
+  ...embedderTsup({ entry: ['src/main.ts', 'src/child.ts', 'src/suites/*.ts'] }),
+  dts: false,
+  external: ['@huggingface/transformers'],
+};

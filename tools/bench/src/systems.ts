@@ -1,0 +1,84 @@
+import { modelRoot } from '@embedder/test-fixtures';
+
+/** The settings a bench job asks of embedder. */
+export interface EmbedderJobConfig {
+  dtype: 'fp32' | 'q8';
+  /** Apply a preset of EmbedderConfig on top of the defaults. */
+  preset?: 'default' | 'high-performance' | 'low-memory' | 'constrained';
+  /** For the constrained preset: optimizeForConstraints(maxMemoryMb, targetThroughput, maxLatencyMs). */
+  constraints?: { maxMemoryMb?: number; targetThroughput?: number; maxLatencyMs?: number };
+}
+
+/** One embedding system as the bench drives it. */
+export interface BenchSystem {
+  /** Vectors for texts, the way a user of this system would embed a corpus. */
+  embed(texts: string[]): Promise<ArrayLike<number>[]>;
+  /** Word pieces (specials included) after truncation at 256, summed. */
+  countWordPieces(texts: string[]): number;
+  /** What the system chose (dtype, budget, threads…). */
+  describe(): Record<string, unknown>;
+  dispose(): Promise<void>;
+}
+
+/** The model folder name under EMBEDDER_MODEL_PATH (or ../shared/models). */
+export const MODEL = 'all-MiniLM-L6-v2';
+
+/** embedder, built (dist): one embed() call per corpus, cache off so repeated passes compute. */
+export async function openEmbedder(job: EmbedderJobConfig): Promise<BenchSystem> {
+  const { EmbedderConfig } = await import('@embedder/core');
+  const { EmbeddingGenerator } = await import('@embedder/embedder');
+  let config = EmbedderConfig.create({ modelPath: modelRoot(), dtype: job.dtype });
+  if (job.preset === 'high-performance') config = config.highPerformance();
+  if (job.preset === 'low-memory') config = config.lowMemory();
+  if (job.preset === 'constrained') {
+    const c = job.constraints ?? {};
+    config = config.optimizeForConstraints(c.maxMemoryMb, c.targetThroughput, c.maxLatencyMs);
+  }
+  // The bench computes every text: the cache is off, whatever size the preset chose (reported as cacheSize).
+  const presetCacheSize = config.settings.cacheSize;
+  const generator = await EmbeddingGenerator.create(config.withCacheSize(0));
+  return {
+    embed: (texts) => generator.embed(texts),
+    countWordPieces: (texts) => generator.countTokens(texts).reduce((sum, n) => sum + n, 0),
+    describe: () => {
+      const s = generator.settings;
+      return {
+        dtype: generator.model.dtype,
+        batchSize: s.batchSize,
+        maxBatchTokens: s.maxBatchTokens,
+        threads: s.threads,
+        memoryArena: s.memoryArena,
+        cacheSize: presetCacheSize,
+        tuning: generator.getStats().tuning,
+      };
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+
+/**
+ * @huggingface/transformers' feature-extraction pipeline on the same model files (local only), called with batches of
+ * 32, mean pooling, normalize — the way its documentation embeds a corpus.
+ */
+export async function openTransformers(dtype: 'fp32' | 'q8'): Promise<BenchSystem> {
+  const { pipeline, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.localModelPath = modelRoot();
+  const extractor = await pipeline('feature-extraction', MODEL, { dtype, device: 'cpu' });
+  return {
+    async embed(texts) {
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i += 32) {
+        const output = await extractor(texts.slice(i, i + 32), { pooling: 'mean', normalize: true });
+        const data = output.data as Float32Array;
+        const dimension = Number(output.dims[1]);
+        for (let row = 0; row * dimension < data.length; row++) vectors.push(data.slice(row * dimension, (row + 1) * dimension));
+      }
+      return vectors;
+    },
+    countWordPieces: (texts) =>
+      texts.reduce((sum, text) => sum + Math.min(256, (extractor.tokenizer.encode(text) as number[]).length), 0),
+    describe: () => ({ dtype, batchSize: 32, maxLength: 512 }),
+    dispose: () => extractor.dispose(),
+  };
+}
