@@ -20,17 +20,18 @@ function dense(x: tf.Tensor2D, layer: LinearWeights): tf.Tensor2D {
 /** LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · γ + β. */
 function layerNorm<T extends tf.Tensor>(x: T, weights: LayerNormWeights, eps: number): T {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(weights.gamma).add(weights.beta);
+  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normalised, weights.gamma), weights.beta);
 }
 
 /** BERT's `gelu` is the exact one, x·Φ(x) = ½x(1 + erf(x/√2)); `gelu_new` its tanh approximation. */
 function activation(x: tf.Tensor2D, kind: BertConfig['activation']): tf.Tensor2D {
   switch (kind) {
     case 'gelu':
-      return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
+      return tf.mul(tf.mul(x, tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), 0.5);
     case 'gelu_new': {
-      const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-      return x.mul(tf.tanh(inner).add(1)).mul(0.5);
+      const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, tf.add(tf.tanh(inner), 1)), 0.5);
     }
     case 'relu':
       return tf.relu(x);
@@ -41,16 +42,16 @@ function activation(x: tf.Tensor2D, kind: BertConfig['activation']): tf.Tensor2D
 function embeddings(inputs: BertInputs, weights: BertWeights, config: BertConfig): tf.Tensor2D {
   const [batch, sequence] = inputs.inputIds.shape;
   const words = tf.gather(weights.wordEmbeddings, inputs.inputIds);
-  const positions = weights.positionEmbeddings.slice([0, 0], [sequence, config.hiddenSize]);
+  const positions = tf.slice(weights.positionEmbeddings, [0, 0], [sequence, config.hiddenSize]);
   const types = tf.gather(weights.tokenTypeEmbeddings, inputs.tokenTypeIds);
-  const summed = words.add(positions).add(types);
-  return layerNorm(summed, weights.embeddingNorm, config.layerNormEps).reshape([batch * sequence, config.hiddenSize]);
+  const summed = tf.add(tf.add(words, positions), types);
+  return tf.reshape(layerNorm(summed, weights.embeddingNorm, config.layerNormEps), [batch * sequence, config.hiddenSize]);
 }
 
 /** [batch, 1, 1, seq]: 0 for real tokens, the float32 minimum for padding (added to every query's scores). */
 function attentionBias(attentionMask: tf.Tensor2D): tf.Tensor4D {
   const [batch, sequence] = attentionMask.shape;
-  return tf.scalar(1).sub(attentionMask.toFloat()).mul(MASKED_SCORE).reshape([batch, 1, 1, sequence]);
+  return tf.reshape(tf.mul(tf.sub(1, tf.cast(attentionMask, 'float32')), MASKED_SCORE), [batch, 1, 1, sequence]);
 }
 
 /** Masked multi-head self-attention, projected back to hidden: [batch·seq, hidden] → [batch·seq, hidden]. */
@@ -58,20 +59,23 @@ function selfAttention(x: tf.Tensor2D, bias: tf.Tensor4D, layer: EncoderLayerWei
   const heads = config.numHeads;
   const headSize = config.hiddenSize / heads;
   // [batch·seq, hidden] → [batch, heads, seq, headSize]
-  const split = (t: tf.Tensor): tf.Tensor4D => t.reshape([batch, sequence, heads, headSize]).transpose([0, 2, 1, 3]);
+  const split = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [batch, sequence, heads, headSize]), [0, 2, 1, 3]);
   const [query, key, value] = tf.split(dense(x, layer.qkv), 3, 1);
-  const scores = tf.matMul(split(query!), split(key!), false, true).mul(1 / Math.sqrt(headSize)).add(bias);
+  const scores = tf.add(tf.mul(tf.matMul(split(query!), split(key!), false, true), 1 / Math.sqrt(headSize)), bias);
   const context = tf.matMul(tf.softmax(scores), split(value!));
-  const merged = context.transpose([0, 2, 1, 3]).reshape([batch * sequence, config.hiddenSize]) as tf.Tensor2D;
+  const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * sequence, config.hiddenSize]) as tf.Tensor2D;
   return dense(merged, layer.attentionOutput);
 }
 
 /** One encoder layer: attention + residual + LayerNorm, then feed-forward + residual + LayerNorm. */
 function encoderLayer(x: tf.Tensor2D, bias: tf.Tensor4D, layer: EncoderLayerWeights, config: BertConfig, batch: number, sequence: number): tf.Tensor2D {
-  const attended = layerNorm(selfAttention(x, bias, layer, config, batch, sequence).add<tf.Tensor2D>(x), layer.attentionNorm, config.layerNormEps);
+  const attended = layerNorm(tf.add<tf.Tensor2D>(selfAttention(x, bias, layer, config, batch, sequence), x), layer.attentionNorm, config.layerNormEps);
   const intermediate = activation(dense(attended, layer.intermediate), config.activation);
-  return layerNorm(dense(intermediate, layer.output).add<tf.Tensor2D>(attended), layer.outputNorm, config.layerNormEps);
+  return layerNorm(tf.add<tf.Tensor2D>(dense(intermediate, layer.output), attended), layer.outputNorm, config.layerNormEps);
 }
+
+// Functional ops (tf.add(a, b)) rather than chained ones (a.add(b)): tfjs-core's Node build does not register the
+// chained methods on Tensor unless the full @tensorflow/tfjs package is loaded.
 
 /**
  * The BERT encoder's forward pass: last hidden states [batch, seq, hidden]. Call inside tf.tidy: every
@@ -82,5 +86,5 @@ export function bertForward(inputs: BertInputs, weights: BertWeights, config: Be
   const bias = attentionBias(inputs.attentionMask);
   let hidden = embeddings(inputs, weights, config);
   for (const layer of weights.layers) hidden = encoderLayer(hidden, bias, layer, config, batch, sequence);
-  return hidden.reshape([batch, sequence, config.hiddenSize]);
+  return tf.reshape(hidden, [batch, sequence, config.hiddenSize]);
 }

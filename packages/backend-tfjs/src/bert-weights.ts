@@ -47,7 +47,7 @@ function layerNorm(weights: WeightSet, prefix: string, size: number): LayerNormW
 /** Reads `Linear(in → out)` stored as weight [out, in] + bias [out]; the kernel is transposed to [in, out]. */
 function linear(weights: WeightSet, prefix: string, inFeatures: number, outFeatures: number): LinearWeights {
   return tf.tidy(() => ({
-    kernel: matrix(weights, `${prefix}.weight`, outFeatures, inFeatures).transpose<tf.Tensor2D>(),
+    kernel: tf.transpose(matrix(weights, `${prefix}.weight`, outFeatures, inFeatures)),
     bias: vector(weights, `${prefix}.bias`, outFeatures),
   }));
 }
