@@ -61,8 +61,8 @@ export class LineWriter {
   async write(text: string): Promise<void> {
     if (this.#error) throw this.#error;
     if (!this.#stream.write(text)) {
-      await Promise.race([once(this.#stream, 'drain'), once(this.#stream, 'error')]);
-      if (this.#error) throw this.#error;
+      // once() also rejects on 'error', and removes both listeners either way.
+      await once(this.#stream, 'drain');
     }
   }
 
