@@ -9,3 +9,4 @@ export type {
   SubmitOutcome,
   SchedulerStats,
 } from './types';
+export { chooseTuning, type TuningCandidate, type TuningTargets, type TuningChoice } from './tuning';
