@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { isEmbedderError, l2NormalizeRows, type Backend, type PoolingMode } from '@embedder/core';
-import { loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder/test-fixtures';
+import { cosine, loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder/test-fixtures';
+import { openWeights } from '@embedder/weights';
 import { batchFromIds, loadTestModel, row } from '@embedder/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TfjsBackend } from './backend';
@@ -14,6 +15,43 @@ function folderWithout(source: string, leaveOut: readonly string[], extra: Recor
   for (const name of readdirSync(source)) if (!leaveOut.includes(name)) symlinkSync(join(source, name), join(dir, name));
   for (const [name, target] of Object.entries(extra)) symlinkSync(target, join(dir, name));
   return dir;
+}
+
+/** float32 → IEEE half bits, round to nearest even (enough for weights of magnitude 1e-5…10). */
+function toHalfBits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  const mantissa = bits & 0x7fffff;
+  if (exponent <= 0) return sign | Math.round(Math.abs(value) / 2 ** -24);
+  if (exponent >= 0x1f) return sign | 0x7c00;
+  let half = sign | (exponent << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
+  return half;
+}
+
+/** Rewrites a safetensors file with every F32 tensor stored as F16 or BF16. */
+async function reducedPrecisionCopy(source: string, target: string, dtype: 'F16' | 'BF16'): Promise<void> {
+  const weights = await openWeights(source);
+  const header: Record<string, unknown> = {};
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of weights.names()) {
+    const info = weights.info(name)!;
+    if (info.dtype !== 'F32') continue;
+    const values = weights.float32(name);
+    const out = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = dtype === 'F16' ? toHalfBits(values[i]!) : new Uint32Array(Float32Array.of(values[i]!).buffer)[0]! >>> 16;
+    header[name] = { dtype, shape: info.shape, data_offsets: [offset, offset + out.byteLength] };
+    parts.push(new Uint8Array(out.buffer));
+    offset += out.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const length = new Uint8Array(8);
+  new DataView(length.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  writeFileSync(target, Buffer.concat([length, json, ...parts]));
 }
 
 describe('tfjs weight formats', () => {
@@ -44,6 +82,23 @@ describe('tfjs weight formats', () => {
       const out = l2NormalizeRows(await session.run(batchFromIds(reference.map((r) => r.input_ids))), session.dimension);
       const worst = Math.max(...reference.map((r, i) => maxAbsDiff(row(out, i, session.dimension), r[pooling])));
       expect(worst).toBeLessThanOrEqual(1e-5);
+      await session.dispose();
+    });
+  }
+
+  for (const dtype of ['F16', 'BF16'] as const) {
+    it(`runs ${dtype} safetensors (converted to float32 at load) close to the fp32 reference`, async () => {
+      const tiny = modelDir('test-fixtures/tiny-bert');
+      const dir = folderWithout(tiny, ['model.safetensors', 'pytorch_model.bin', 'onnx']);
+      folders.push(dir);
+      await reducedPrecisionCopy(join(tiny, 'model.safetensors'), join(dir, 'model.safetensors'), dtype);
+      const session = await backend.createSession(await loadTestModel(dir), { dtype: 'fp32', device: 'cpu' });
+      const reference = loadTinyBertReference();
+      const out = l2NormalizeRows(await session.run(batchFromIds(reference.map((r) => r.input_ids))), session.dimension);
+      const worst = Math.min(...reference.map((r, i) => cosine(row(out, i, session.dimension), r.mean)));
+      // Rounding the weights to 11 (F16) or 8 (BF16) significant bits moves the vectors a little, not more.
+      expect(worst).toBeGreaterThan(dtype === 'F16' ? 0.9999 : 0.999);
+      expect(worst).toBeLessThan(1 - 1e-9);
       await session.dispose();
     });
   }
