@@ -60,7 +60,7 @@ describe('openPersistentCache', () => {
   it('evicts the least recently used beyond maxEntries (injected clock)', async () => {
     let now = 0;
     const path = freshPath();
-    const cache = openPersistentCache({ path, maxEntries: 3, now: () => ++now });
+    const cache = openPersistentCache({ path, maxEntries: 3, now: () => ++now, recencyResolutionMs: 0 });
     for (const k of ['a', 'b', 'c']) cache.set(k, vectors[0]!);
     expect(cache.get('a')).toBeDefined(); // a is used after b and c were written
     cache.set('d', vectors[1]!); // the use of a is recorded with this write; b goes
@@ -69,7 +69,7 @@ describe('openPersistentCache', () => {
     expect(cache.has('c')).toBe(false);
     expect(cache.stats()).toMatchObject({ size: 3, evictions: 2 });
     await cache.close();
-    const reopened = openPersistentCache({ path, maxEntries: 2, now: () => ++now });
+    const reopened = openPersistentCache({ path, maxEntries: 2, now: () => ++now, recencyResolutionMs: 0 });
     reopened.set('f', vectors[3]!); // a smaller bound applies on the next write
     expect(reopened.stats()).toMatchObject({ size: 2, evictions: 2 });
     expect(['a', 'd', 'e', 'f'].map((k) => reopened.has(k))).toEqual([false, false, true, true]);

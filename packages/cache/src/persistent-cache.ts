@@ -18,6 +18,11 @@ export interface PersistentCacheOptions {
   now?: () => number;
   /** How long a write waits for another process's write lock before failing, in ms. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * A read records a use (for least-recently-used eviction) only when the entry's last recorded use is older than
+   * this, in ms: recency at a coarse grain, so that reads of warm entries write nothing. @default 60000
+   */
+  recencyResolutionMs?: number;
   /** Where recreation after corruption is reported. @default noopLogger */
   logger?: Logger;
 }
@@ -37,6 +42,14 @@ interface Row {
   vector: Uint8Array;
   checksum: number;
   created_at: number;
+  used_at: number;
+}
+
+interface Settings {
+  maxEntries: number;
+  ttlMs: number | undefined;
+  now: () => number;
+  recencyResolutionMs: number;
 }
 
 /** CRC-32 of the key and the vector's bytes: an entry whose bytes or key changed in any way reads as absent. */
@@ -57,14 +70,16 @@ function bytesOf(vector: Float32Array): Uint8Array {
  */
 export function openPersistentCache(options: PersistentCacheOptions): PersistentCache {
   const { path, maxEntries, ttlMs, onCorrupt = 'error', now = Date.now, busyTimeoutMs = 5000, logger = noopLogger } = options;
+  const recencyResolutionMs = options.recencyResolutionMs ?? 60_000;
   if (typeof path !== 'string' || path.length === 0) {
     throw new EmbedderError('INVALID_CONFIG', `path must be a non-empty file path, got ${String(path)}`, { details: { field: 'path' } });
   }
   assertCount(maxEntries, 'maxEntries');
   assertOptionalPositive(ttlMs, 'ttlMs');
+  assertCount(recencyResolutionMs, 'recencyResolutionMs', 0);
   const db = openStore({ path, onCorrupt, busyTimeoutMs, logger });
   try {
-    return new SqliteCache(db, path, maxEntries, ttlMs, now);
+    return new SqliteCache(db, path, { maxEntries, ttlMs, now, recencyResolutionMs });
   } catch (error) {
     db.close();
     throw storeError(error, path, 'preparing statements');
@@ -77,19 +92,21 @@ class SqliteCache implements PersistentCache {
   readonly #maxEntries: number;
   readonly #ttlMs: number | undefined;
   readonly #now: () => number;
+  readonly #recencyResolutionMs: number;
   readonly #counters = { hits: 0, misses: 0, evictions: 0 };
   readonly #touches = new Map<string, number>();
   readonly #sql: Record<'select' | 'upsert' | 'count' | 'evict' | 'touch' | 'remove' | 'clear' | 'expire', StatementSync>;
   #closed = false;
 
-  constructor(db: DatabaseSync, path: string, maxEntries: number, ttlMs: number | undefined, now: () => number) {
+  constructor(db: DatabaseSync, path: string, { maxEntries, ttlMs, now, recencyResolutionMs }: Settings) {
     this.#db = db;
     this.path = path;
     this.#maxEntries = maxEntries;
     this.#ttlMs = ttlMs;
     this.#now = now;
+    this.#recencyResolutionMs = recencyResolutionMs;
     this.#sql = {
-      select: db.prepare('SELECT key, vector, checksum, created_at FROM entries WHERE key = ?'),
+      select: db.prepare('SELECT key, vector, checksum, created_at, used_at FROM entries WHERE key = ?'),
       upsert: db.prepare(
         `INSERT INTO entries (key, vector, checksum, created_at, used_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET vector = excluded.vector, checksum = excluded.checksum,
@@ -106,14 +123,20 @@ class SqliteCache implements PersistentCache {
   }
 
   get(key: string): Float32Array | undefined {
-    const vector = this.#read(key);
-    if (vector === undefined) this.#counters.misses++;
-    else {
-      this.#counters.hits++;
-      this.#touches.set(key, this.#now());
+    const row = this.#read(key);
+    if (row === undefined) {
+      this.#counters.misses++;
+      return undefined;
+    }
+    this.#counters.hits++;
+    const time = this.#now();
+    if (time - row.used_at > this.#recencyResolutionMs) {
+      this.#touches.set(key, time);
       if (this.#touches.size >= TOUCH_BATCH) this.#flushTouches();
     }
-    return vector;
+    const out = new Float32Array(row.vector.byteLength / 4);
+    new Uint8Array(out.buffer).set(row.vector);
+    return out;
   }
 
   has(key: string): boolean {
@@ -179,7 +202,7 @@ class SqliteCache implements PersistentCache {
   }
 
   /** Reads and verifies one entry; a damaged or expired one is removed (best effort) and reads as absent. */
-  #read(key: string): Float32Array | undefined {
+  #read(key: string): Row | undefined {
     assertOpen(this.#closed, `persistent cache ${this.path}`);
     assertEntry(key);
     let row: Row | undefined;
@@ -200,9 +223,7 @@ class SqliteCache implements PersistentCache {
       this.#discard(key);
       return undefined;
     }
-    const out = new Float32Array(row.vector.byteLength / 4);
-    new Uint8Array(out.buffer).set(row.vector);
-    return out;
+    return row;
   }
 
   /** Recency is advice for eviction: if another process holds the lock too long, drop it rather than fail a read. */

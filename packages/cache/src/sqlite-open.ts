@@ -9,6 +9,8 @@ export const APPLICATION_ID = 0x454d4243;
 export const SCHEMA_VERSION = 1;
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
+/** Address space mapped for reads (not memory used: pages are the OS's file cache). */
+const MMAP_BYTES = 1 << 30;
 
 // Entry and byte counts live in `meta`, kept by triggers inside the same transactions as the writes, so they are
 // exact across processes and cost O(1) to read (count(*) is a full scan).
@@ -105,6 +107,8 @@ function openVerified({ path, busyTimeoutMs }: OpenStoreOptions): DatabaseSync {
     // WAL: readers never block the writer, a crash leaves the last committed transaction; NORMAL syncs at
     // checkpoints only, which keeps every commit atomic across a process crash (not across power loss).
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    // Reads through a memory map skip a pread() per page; a cold 20 MB store reads about twice as fast.
+    db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}; PRAGMA cache_size = -16384;`);
     if (!isOurs(db, path)) initialise(db, path);
     checkSchema(db, path);
     const check = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
