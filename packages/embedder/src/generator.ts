@@ -18,6 +18,7 @@ import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder/
 import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder/similarity';
 import { cacheKey, fingerprintFile } from '@embedder/cache';
 import { openCache } from './cache-setup';
+import { calibrate } from './calibrate';
 import { InferenceQueue } from './inference-queue';
 import { validateChunks, validateOptions, validateTexts } from './inputs';
 import { createDefaultRegistry } from './registry';
@@ -100,23 +101,28 @@ export class EmbeddingGenerator {
    * tokenizer and a backend session, and warms it up.
    */
   static async create(config: EmbedderConfig | Partial<EmbedderSettings> = new EmbedderConfig(), options: GeneratorOptions = {}): Promise<EmbeddingGenerator> {
-    const settings = (config instanceof EmbedderConfig ? config : new EmbedderConfig(config)).settings;
+    const configured = (config instanceof EmbedderConfig ? config : new EmbedderConfig(config)).settings;
     const logger = options.logger ?? noopLogger;
     const registry = options.registry ?? (await createDefaultRegistry({ logger }));
-    const backend = await registry.resolve(settings.backend);
-    const resolved = await resolveModel(settings.model, {
-      ...(settings.modelPath === undefined ? {} : { modelPath: settings.modelPath }),
-      offline: settings.offline,
-      files: backend.weightFiles(settings.dtype),
+    const backend = await registry.resolve(configured.backend);
+    const resolved = await resolveModel(configured.model, {
+      ...(configured.modelPath === undefined ? {} : { modelPath: configured.modelPath }),
+      offline: configured.offline,
+      files: backend.weightFiles(configured.dtype),
       ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
       logger,
     });
     const spec = await loadModelSpec(resolved.dir, resolved);
-    if (typeof settings.model === 'object' && settings.model.dimension !== spec.dimension) {
-      throw new EmbedderError('MODEL_INVALID', `model '${settings.model.name}' was declared with dimension ${settings.model.dimension} but ${spec.dir} produces ${spec.dimension}`);
+    if (typeof configured.model === 'object' && configured.model.dimension !== spec.dimension) {
+      throw new EmbedderError('MODEL_INVALID', `model '${configured.model.name}' was declared with dimension ${configured.model.dimension} but ${spec.dir} produces ${spec.dimension}`);
     }
     const tokenizer = await loadTokenizer(spec.dir, { maxSeqLength: spec.maxSeqLength });
-    const session = await backend.createSession(spec, {
+    // optimizeForConstraints: measure dtypes, token budgets and threads on this machine, then keep the chosen session.
+    const calibration = configured.preset === 'constrained' && configured.constraints !== undefined
+      ? await calibrate({ backend, spec, tokenizer, settings: configured, logger })
+      : undefined;
+    const settings = calibration?.settings ?? configured;
+    const session = calibration?.session ?? await backend.createSession(spec, {
       dtype: settings.dtype,
       device: settings.device,
       intraOpThreads: settings.threads,
@@ -136,7 +142,7 @@ export class EmbeddingGenerator {
         cache,
         weightsFingerprint,
         ...(options.maxQueueInputs === undefined ? {} : { maxQueueInputs: options.maxQueueInputs }),
-        tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}) },
+        tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}), ...(calibration ? { calibration: calibration.report } : {}) },
       });
     } catch (error) {
       await session.dispose();
