@@ -1,2 +1,4 @@
 import { embedderTsup } from '@embedder/tsup-config';
-export default embedderTsup();
+
+// tsup strips the node: prefix by default, but node:sqlite exists only under its prefixed name.
+export default { ...embedderTsup(), removeNodeProtocol: false };
