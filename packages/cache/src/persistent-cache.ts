@@ -95,7 +95,7 @@ class SqliteCache implements PersistentCache {
   readonly #recencyResolutionMs: number;
   readonly #counters = { hits: 0, misses: 0, evictions: 0 };
   readonly #touches = new Map<string, number>();
-  readonly #sql: Record<'select' | 'upsert' | 'count' | 'evict' | 'touch' | 'remove' | 'clear' | 'expire', StatementSync>;
+  readonly #sql: Record<'select' | 'upsert' | 'count' | 'evict' | 'touch' | 'remove' | 'discard' | 'clear' | 'expire', StatementSync>;
   #closed = false;
 
   constructor(db: DatabaseSync, path: string, { maxEntries, ttlMs, now, recencyResolutionMs }: Settings) {
@@ -116,6 +116,7 @@ class SqliteCache implements PersistentCache {
       evict: db.prepare('DELETE FROM entries WHERE id IN (SELECT id FROM entries ORDER BY used_at, id LIMIT ?)'),
       touch: db.prepare('UPDATE entries SET used_at = ? WHERE key = ? AND used_at < ?'),
       remove: db.prepare('DELETE FROM entries WHERE key = ?'),
+      discard: db.prepare('DELETE FROM entries WHERE key = ? AND checksum = ? AND created_at = ?'),
       clear: db.prepare('DELETE FROM entries'),
       expire: db.prepare('DELETE FROM entries WHERE created_at < ?'),
     };
@@ -211,16 +212,16 @@ class SqliteCache implements PersistentCache {
     } catch (error) {
       throw storeError(error, this.path, 'reading an entry');
     }
-    if (row === undefined) return undefined;
+    // A row under another key means a damaged index: read as absent, and leave that row to its own key.
+    if (row === undefined || row.key !== key) return undefined;
     const expired = this.#ttlMs !== undefined && this.#now() - row.created_at > this.#ttlMs;
     const intact =
-      row.key === key &&
       row.vector instanceof Uint8Array &&
       row.vector.byteLength > 0 &&
       row.vector.byteLength % 4 === 0 &&
       checksumOf(key, row.vector) === row.checksum;
     if (expired || !intact) {
-      this.#discard(key);
+      this.#discard(row);
       return undefined;
     }
     return row;
@@ -235,9 +236,10 @@ class SqliteCache implements PersistentCache {
     }
   }
 
-  #discard(key: string): void {
+  /** Removes the row as read: if another process rewrote the key meanwhile, its new entry stays. */
+  #discard(row: Row): void {
     try {
-      this.#write(() => this.#sql.remove.run(key), 'removing a stale entry');
+      this.#write(() => this.#sql.discard.run(row.key, row.checksum, row.created_at), 'removing a stale entry');
     } catch {
       // Another process holds the write lock for longer than the timeout: the entry is still absent to readers.
     }
