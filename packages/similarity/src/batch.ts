@@ -1,5 +1,5 @@
 import { EmbedderError } from '@embedder/core';
-import { cosineFrom, dotAt, dotRows, manhattanAt, normRows, squaredDistanceAt } from './kernels';
+import { cosineFrom, dotAt, dotNormRows, dotRows, manhattanAt, squaredDistanceAt } from './kernels';
 import { checkCandidates, isMatrix, type Candidates } from './matrix';
 import type { Metric } from './metrics';
 import { assertFinite, assertVector } from './validate';
@@ -19,34 +19,40 @@ export function scoreInto(query: Float32Array, candidates: Candidates, metric: M
   const d = query.length;
   if (isMatrix(candidates)) {
     const { data, rows, norms } = candidates;
-    if (metric === 'cosine' || metric === 'dot') matrixRows(metric, query, data, rows, d, norms, out);
-    else for (let r = 0; r < rows; r++) out[r] = scoreAt(metric, query, data, r * d, d);
-  } else {
-    const qNorm = Math.sqrt(dotAt(query, 0, query, 0, d));
-    for (let r = 0; r < candidates.length; r++) {
-      const row = candidates[r]!;
-      out[r] = metric === 'cosine' ? cosineFrom(dotAt(query, 0, row, 0, d), qNorm, Math.sqrt(dotAt(row, 0, row, 0, d))) : scoreAt(metric, query, row, 0, d);
+    if (metric === 'cosine' && norms === undefined) {
+      cosineFused(query, () => data, (r) => r * d, rows, d, out);
+    } else if (metric === 'cosine' || metric === 'dot') {
+      dotRows(query, data, rows, d, out);
+      matrixFinish(metric, query, rows, norms, out);
+    } else {
+      for (let r = 0; r < rows; r++) out[r] = scoreAt(metric, query, data, r * d, d);
     }
+  } else if (metric === 'cosine') {
+    cosineFused(query, (r) => candidates[r]!, () => 0, candidates.length, d, out);
+  } else {
+    for (let r = 0; r < candidates.length; r++) out[r] = scoreAt(metric, query, candidates[r]!, 0, d);
   }
   for (let r = 0; r < out.length; r++) {
     if (!Number.isFinite(out[r]!)) failNonFinite(candidates, r, d);
   }
 }
 
-/** The hot loop of cosine and dot top-k: a blocked dot pass, then one division per row. */
-function matrixRows(metric: 'cosine' | 'dot', query: Float32Array, data: Float32Array, rows: number, d: number, norms: Float64Array | undefined, out: Float64Array): void {
-  dotRows(query, data, rows, d, out);
-  if (metric === 'dot') {
+/** Cosine without precomputed norms: dot products and row norms in one pass over each row. */
+function cosineFused(query: Float32Array, rowAt: (r: number) => Float32Array, offsetAt: (r: number) => number, rows: number, d: number, out: Float64Array): void {
+  const norms = new Float64Array(rows);
+  dotNormRows(query, rowAt, offsetAt, rows, d, out, norms);
+  const qNorm = Math.sqrt(dotAt(query, 0, query, 0, d));
+  for (let r = 0; r < rows; r++) out[r] = cosineFrom(out[r]!, qNorm, norms[r]!);
+}
+
+/** Turns the dot products in `out` into scores: rounded dots, or cosines with the matrix's row norms. */
+function matrixFinish(metric: 'cosine' | 'dot', query: Float32Array, rows: number, norms: Float64Array | undefined, out: Float64Array): void {
+  if (metric === 'dot' || norms === undefined) {
     for (let r = 0; r < rows; r++) out[r] = Math.fround(out[r]!);
     return;
   }
-  let rowNorms = norms;
-  if (rowNorms === undefined) {
-    rowNorms = new Float64Array(rows);
-    normRows(data, rows, d, rowNorms);
-  }
-  const qNorm = Math.sqrt(dotAt(query, 0, query, 0, d));
-  for (let r = 0; r < rows; r++) out[r] = cosineFrom(out[r]!, qNorm, rowNorms[r]!);
+  const qNorm = Math.sqrt(dotAt(query, 0, query, 0, query.length));
+  for (let r = 0; r < rows; r++) out[r] = cosineFrom(out[r]!, qNorm, norms[r]!);
 }
 
 function scoreAt(metric: Metric, q: Float32Array, data: Float32Array, off: number, d: number): number {
