@@ -10,11 +10,11 @@ const DIMENSION = 384;
 /** A get/put store as the suite drives it. */
 interface Store {
   put(key: string, vector: Float32Array): void;
-  get(key: string): ArrayLike<number> | undefined;
+  get(key: string): Float32Array | undefined;
   close(): void;
 }
 
-/** The obvious JavaScript: a Map of number[] with first-in-first-out eviction. */
+/** The obvious JavaScript: a Map of number[] with first-in-first-out eviction, giving back a Float32Array. */
 function naiveMemory(max: number): Store {
   const map = new Map<string, number[]>();
   return {
@@ -22,9 +22,14 @@ function naiveMemory(max: number): Store {
       map.set(key, Array.from(vector));
       if (map.size > max) map.delete(map.keys().next().value as string);
     },
-    get: (key) => map.get(key),
+    get: (key) => toFloat32(map.get(key)),
     close: () => map.clear(),
   };
+}
+
+/** What a caller of the EmbeddingCache API gets: a Float32Array (the naive stores keep number[]). */
+function toFloat32(values: number[] | undefined): Float32Array | undefined {
+  return values === undefined ? undefined : Float32Array.from(values);
 }
 
 /** The obvious persistent version: the same Map, each put appended to a JSON-lines file; load parses it all. */
@@ -45,7 +50,7 @@ function naivePersistent(path: string): Store {
       map.set(key, v);
       appendFileSync(path, `${JSON.stringify({ k: key, v })}\n`);
     },
-    get: (key) => map.get(key),
+    get: (key) => toFloat32(map.get(key)),
     close: () => map.clear(),
   };
 }
@@ -78,10 +83,15 @@ function measure(open: () => Store, keys: string[], vectors: Float32Array[], reo
     openMs = performance.now() - t1;
   }
   const order = keys.map((_, i) => (i * 7919) % keys.length);
+  // Three passes over every key, the best counted: the first pass also pays for JIT warm-up and cold pages.
   let hits = 0;
-  const t2 = performance.now();
-  for (const i of order) if (store.get(keys[i]!) !== undefined) hits++;
-  const getS = (performance.now() - t2) / 1000;
+  let getS = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    hits = 0;
+    const t2 = performance.now();
+    for (const i of order) if (store.get(keys[i]!) !== undefined) hits++;
+    getS = Math.min(getS, (performance.now() - t2) / 1000);
+  }
   store.close();
   return {
     put_per_s: keys.length / putS,
@@ -154,10 +164,10 @@ async function run(): Promise<SuiteResult> {
     const ratio = (a: number, b: number) => (a / b).toFixed(1);
     return {
       suite: 'cache',
-      description: `${n.toLocaleString('en')} entries of ${DIMENSION} float32 under sha256 keys: put all, then get all in a shuffled order (persistent stores reopened in between)`,
+      description: `${n.toLocaleString('en')} entries of ${DIMENSION} float32 under sha256 keys: put all, then get all in a shuffled order, best of 3 passes (persistent stores reopened in between)`,
       rows,
       notes: [
-        `memory: get ${ratio(ours.get_per_s, naive.get_per_s)}x, put ${ratio(ours.put_per_s, naive.put_per_s)}x the naive Map (which returns its own array, uncopied)`,
+        `memory: get ${ratio(ours.get_per_s, naive.get_per_s)}x, put ${ratio(ours.put_per_s, naive.put_per_s)}x the naive Map (both hand out a fresh Float32Array)`,
         `persistent: get ${ratio(persistent.get_per_s, naiveDisk.get_per_s)}x, put ${ratio(persistent.put_per_s, naiveDisk.put_per_s)}x, open ${ratio(naiveDisk.open_ms!, persistent.open_ms!)}x faster, disk ${ratio(naiveDisk.disk_mb, persistent.disk_mb)}x smaller than the naive log (which is neither crash-safe nor bounded)`,
       ],
     };
