@@ -138,12 +138,52 @@ function sampleUnchosen(chosen: Uint8Array, n: number, random: () => number): nu
   return start;
 }
 
+/** Nearest centroid of each point (ties to the lower index); four centroids per pass over the point. */
 function assign(data: Float32Array, n: number, d: number, centroids: Float64Array, k: number, assignments: Int32Array, distances: Float64Array): void {
   for (let i = 0; i < n; i++) {
+    const off = i * d;
     let best = 0;
     let bestDist = Infinity;
-    for (let c = 0; c < k; c++) {
-      const dist = squaredDistance(data, i * d, centroids, c * d, d);
+    let c = 0;
+    for (; c + 4 <= k; c += 4) {
+      const c0 = c * d;
+      const c1 = c0 + d;
+      const c2 = c1 + d;
+      const c3 = c2 + d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < d; j++) {
+        const x = data[off + j]!;
+        const e0 = x - centroids[c0 + j]!;
+        const e1 = x - centroids[c1 + j]!;
+        const e2 = x - centroids[c2 + j]!;
+        const e3 = x - centroids[c3 + j]!;
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+        s2 += e2 * e2;
+        s3 += e3 * e3;
+      }
+      if (s0 < bestDist) {
+        bestDist = s0;
+        best = c;
+      }
+      if (s1 < bestDist) {
+        bestDist = s1;
+        best = c + 1;
+      }
+      if (s2 < bestDist) {
+        bestDist = s2;
+        best = c + 2;
+      }
+      if (s3 < bestDist) {
+        bestDist = s3;
+        best = c + 3;
+      }
+    }
+    for (; c < k; c++) {
+      const dist = squaredDistance(data, off, centroids, c * d, d);
       if (dist < bestDist) {
         bestDist = dist;
         best = c;
