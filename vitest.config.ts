@@ -7,6 +7,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@embedder/source'] } },
   test: {
     reporters: ['default', './tools/vitest-summary-reporter.ts'],
+    // No test may reach a public host: a model that resolves nowhere locally meets a closed loopback port, not the
+    // Hub. Tests of the download path start their own Hub-like server on 127.0.0.1 and point HF_ENDPOINT at it.
+    env: { HF_ENDPOINT: 'http://127.0.0.1:9' },
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Two cores: integration tests each load real models; running two files at once is the most this machine takes.
@@ -24,7 +27,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,apps,tools}/*/src/**/*.int.test.ts'],
+          include: ['{packages,apps,tools}/*/src/**/*.int.test.ts', 'examples/*.int.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
         },
       },

@@ -16,5 +16,7 @@ export function embedderTsup(options = {}) {
     splitting: false,
     treeshake: false,
     outDir: 'dist',
+    // Keep `node:` specifiers: node:sqlite exists only under its prefixed name.
+    removeNodeProtocol: false,
   };
 }
