@@ -7,6 +7,8 @@ export interface EmbedderJobConfig {
   preset?: 'default' | 'high-performance' | 'low-memory' | 'constrained';
   /** For the constrained preset: optimizeForConstraints(maxMemoryMb, targetThroughput, maxLatencyMs). */
   constraints?: { maxMemoryMb?: number; targetThroughput?: number; maxLatencyMs?: number };
+  /** Settings applied after the preset (for tuning sweeps). */
+  overrides?: { batchSize?: number; maxBatchTokens?: number; threads?: number; memoryArena?: boolean };
 }
 
 /** One embedding system as the bench drives it. */
@@ -34,6 +36,7 @@ export async function openEmbedder(job: EmbedderJobConfig): Promise<BenchSystem>
     const c = job.constraints ?? {};
     config = config.optimizeForConstraints(c.maxMemoryMb, c.targetThroughput, c.maxLatencyMs);
   }
+  if (job.overrides) config = EmbedderConfig.create({ ...config.settings, ...job.overrides });
   // The bench computes every text: the cache is off, whatever size the preset chose (reported as cacheSize).
   const presetCacheSize = config.settings.cacheSize;
   const generator = await EmbeddingGenerator.create(config.withCacheSize(0));
