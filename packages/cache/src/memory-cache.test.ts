@@ -40,6 +40,21 @@ describe('createMemoryCache', () => {
     expect(cache.stats()).toMatchObject({ evictions: 2, size: 3 });
   });
 
+  it('enforces a large entry limit without preallocating it, evicting least recently used first', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const cache = createMemoryCache({ maxEntries: 10_000_000 });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+    for (let i = 0; i < 5; i++) cache.set(`k${i}`, vec(i));
+    expect(cache.stats()).toMatchObject({ size: 5, evictions: 0, maxEntries: 10_000_000 });
+    const small = createMemoryCache({ maxEntries: 100_001 }); // just above the preallocation limit
+    for (let i = 0; i < 100_001; i++) small.set(`k${i}`, vec(0, 1));
+    small.get('k0');
+    small.set('extra', vec(1, 1));
+    expect(small.has('k0')).toBe(true);
+    expect(small.has('k1')).toBe(false);
+    expect(small.stats()).toMatchObject({ size: 100_001, evictions: 1 });
+  });
+
   it('expires entries after ttlMs on an injected clock, without sleeping', () => {
     let now = 1_000;
     const cache = createMemoryCache({ maxEntries: 10, ttlMs: 500, now: () => now });

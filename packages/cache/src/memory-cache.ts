@@ -20,6 +20,9 @@ export interface MemoryCacheOptions {
  */
 export const ENTRY_OVERHEAD_BYTES = 128;
 
+/** Entry limits up to this are preallocated by lru-cache (24 bytes per slot). */
+const PREALLOCATE_LIMIT = 100_000;
+
 /** Bytes charged for one entry: the vector, the key (UTF-16) and {@link ENTRY_OVERHEAD_BYTES}. */
 export function entryBytes(key: string, vector: Float32Array): number {
   return vector.byteLength + key.length * 2 + ENTRY_OVERHEAD_BYTES;
@@ -36,8 +39,11 @@ export function createMemoryCache(options: MemoryCacheOptions): EmbeddingCache {
   assertOptionalPositive(ttlMs, 'ttlMs');
   const counters = { hits: 0, misses: 0, evictions: 0 };
   let closed = false;
+  // Small limits go to lru-cache as `max` (it preallocates typed arrays of that length: fastest); large ones are
+  // enforced here with pop(), so a limit of 10 million does not reserve 240 MB before the first entry.
+  const preallocate = maxEntries <= PREALLOCATE_LIMIT;
   const lru = new LRUCache<string, Float32Array>({
-    max: maxEntries,
+    ...(preallocate ? { max: maxEntries } : {}),
     // lru-cache only tracks sizes under a limit; an unreachable one keeps `bytes` accurate when none is set.
     maxSize: maxBytes ?? Number.MAX_SAFE_INTEGER,
     sizeCalculation: (vector, key) => entryBytes(key, vector),
@@ -63,6 +69,7 @@ export function createMemoryCache(options: MemoryCacheOptions): EmbeddingCache {
       assertOpen(closed, 'the memory cache');
       assertEntry(key, vector);
       lru.set(key, vector.slice());
+      if (!preallocate && lru.size > maxEntries) lru.pop();
     },
     has(key) {
       assertOpen(closed, 'the memory cache');
