@@ -53,7 +53,7 @@ function startWriter(path: string, start: number, count: number, maxEntries: num
 }
 
 /** Every key in [0, end) reads back bit-identical or is absent; returns how many of [from, end) are present. */
-function verify(path: string, end: number, from: number, maxEntries: number): number {
+async function verify(path: string, end: number, from: number, maxEntries: number): Promise<number> {
   const cache = openPersistentCache({ path, maxEntries });
   let present = 0;
   for (let i = 0; i < end; i++) {
@@ -66,7 +66,7 @@ function verify(path: string, end: number, from: number, maxEntries: number): nu
   // Writing continues in the reopened store.
   cache.set('parent', vectorFor(-1));
   expect(sameBytes(cache.get('parent'), vectorFor(-1))).toBe(true);
-  void cache.close();
+  await cache.close();
   return present;
 }
 
@@ -95,7 +95,7 @@ describe('persistent cache crash safety (real child processes)', () => {
       expect(stderr).toBe('');
       const highest = writer.highest();
       const end = Math.max(start, highest + 1) + 50; // entries after the last report may or may not have committed
-      const present = verify(path, end, start, maxEntries);
+      const present = await verify(path, end, start, maxEntries);
       if (highest >= start) {
         writtenRounds++;
         totalWritten += highest - start + 1;
