@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { Logger as PinoLogger } from 'pino';
@@ -58,7 +58,8 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
   const { config } = ctx;
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // One line per request would flood the log under load; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.payloadLimit,
     // Requests must fail on wrong types, not be coerced ("123" stays a string, 5 never becomes "5").
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, strict: false, formats: { float: true } } },
@@ -101,6 +102,12 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
       }
     });
   }
+
+  // While draining, each answer closes its connection so keep-alive clients cannot hold the shutdown open.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (ctx.phase === 'draining') reply.header('connection', 'close');
+    return payload;
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     if (!request.routeOptions.config?.inference) return;

@@ -33,18 +33,21 @@ export function disconnectSignal(reply: FastifyReply): AbortSignal {
 }
 
 /** TEI's `inputs`: a text, ids, or a batch of either → a list of texts (ids decoded with the model's tokenizer). */
-export function toTexts(model: ServedModel, inputs: InputValue | InputValue[], field: string): string[] {
+export async function toTexts(model: ServedModel, inputs: InputValue | InputValue[], field: string): Promise<string[]> {
   const list: InputValue[] =
     typeof inputs === 'string' ? [inputs] : inputs.length > 0 && inputs.every((item) => typeof item === 'number') ? [inputs as number[]] : (inputs as InputValue[]);
   if (list.length === 0) throw new HttpError(400, 'Empty', `\`${field}\` cannot be empty`);
-  return list.map((item, index) => {
-    if (typeof item === 'string') {
-      if (item === '') throw new HttpError(400, 'Empty', `\`${field}[${index}]\` is an empty string`);
-      return item;
+  const idLists: number[][] = [];
+  list.forEach((item, index) => {
+    if (item.length === 0) {
+      throw new HttpError(400, 'Empty', `\`${field}[${index}]\` is ${typeof item === 'string' ? 'an empty string' : 'an empty id list'}`);
     }
-    if (item.length === 0) throw new HttpError(400, 'Empty', `\`${field}[${index}]\` is an empty id list`);
-    return model.generator.decode([item], { skipSpecialTokens: true })[0] ?? '';
+    if (typeof item !== 'string') idLists.push(item);
   });
+  if (idLists.length === 0) return list as string[];
+  const decoded = await model.generator.decode(idLists, { skipSpecialTokens: true });
+  let next = 0;
+  return list.map((item) => (typeof item === 'string' ? item : decoded[next++]!));
 }
 
 /** Runs one request's texts through the model, with the server's limits, metrics and disconnect handling. */

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
-import { EmbedderConfig, findBuiltinModel, type Logger } from '@embedder/core';
-import { EmbeddingGenerator } from '@embedder/embedder';
+import { findBuiltinModel, type Logger } from '@embedder/core';
+import { ModelHost } from './model-host';
 import { HttpError } from './errors';
 import type { ServerConfig } from './config';
 import type { ServerMetrics } from './metrics';
@@ -9,12 +9,13 @@ import type { ServerMetrics } from './metrics';
 export interface ServedModel {
   /** The name as configured (EMBEDDER_MODELS / --model); what responses report as `model`. */
   name: string;
-  generator: EmbeddingGenerator;
+  /** The model's generator, in its own worker thread. */
+  generator: ModelHost;
   /** Lower-cased names a request's `model` may use: the configured name, id, repo id, folder name. */
   aliases: Set<string>;
 }
 
-function aliasesOf(name: string, generator: EmbeddingGenerator): Set<string> {
+function aliasesOf(name: string, generator: ModelHost): Set<string> {
   const names = [name, generator.model.id, generator.model.repoId, basename(generator.model.dir)];
   const builtin = findBuiltinModel(name) ?? findBuiltinModel(generator.model.id);
   if (builtin !== undefined) names.push(builtin.id, builtin.repoId, builtin.folderName);
@@ -38,10 +39,7 @@ export class ModelPool {
     try {
       for (const name of config.models) {
         const started = performance.now();
-        const generator = await EmbeddingGenerator.create(EmbedderConfig.create({ ...config.modelSettings, model: name }), {
-          logger,
-          maxQueueInputs: config.queueSize,
-        });
+        const generator = await ModelHost.start({ ...config.modelSettings, model: name }, config.queueSize, logger);
         const served: ServedModel = { name, generator, aliases: aliasesOf(name, generator) };
         models.push(served);
         unsubscribe.push(generator.onBatch((event) => metrics.observeBatch(event)));

@@ -19,7 +19,7 @@ export const embedRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     async (request, reply) => {
       const body = request.body;
       const model = ctx.models().resolve(body.model);
-      const texts = toTexts(model, body.inputs, 'inputs');
+      const texts = await toTexts(model, body.inputs, 'inputs');
       const result = await runEmbedding(
         ctx,
         model,

@@ -28,7 +28,7 @@ export const openAiRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       async (request, reply) => {
         const body = request.body;
         const model = ctx.models().resolve(body.model);
-        const texts = toTexts(model, body.input, 'input');
+        const texts = await toTexts(model, body.input, 'input');
         const result = await runEmbedding(ctx, model, texts, { field: 'input', dimensions: body.dimensions }, request, reply);
         const base64 = body.encoding_format === 'base64';
         const tokens = result.tokenCounts.reduce((sum, count) => sum + count, 0);

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { batchCosineSimilarity, findTopK } from '@embedder/similarity';
 import type { AppContext } from '../context';
 import { HttpError } from '../errors';
 import { runEmbedding } from '../inference';
@@ -39,11 +40,10 @@ export const similarityRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (
         reply,
       );
       const [query, ...rest] = result.embeddings;
-      const generator = model.generator;
       if (parameters.top_k !== undefined && parameters.top_k !== null) {
-        return generator.findTopK(query!, rest, Math.min(parameters.top_k, rest.length));
+        return findTopK(query!, rest, Math.min(parameters.top_k, rest.length));
       }
-      return generator.calculateSimilarities(query!, rest);
+      return Array.from(batchCosineSimilarity(query!, rest));
     },
   );
 };

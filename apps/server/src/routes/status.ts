@@ -49,7 +49,7 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     '/health',
     {
       config: { shape: 'tei' },
-      schema: { summary: 'Health check', operationId: 'health', response: { 200: { description: 'Everything is working fine', type: 'null' }, 503: ref('ErrorResponse') } },
+      schema: { summary: 'Health check', operationId: 'health', response: { 200: { description: 'Everything is working fine' }, 503: ref('ErrorResponse') } },
     },
     async (_request, reply) => {
       if (ctx.pool === undefined || ctx.phase === 'failed' || ctx.phase === 'closed' || ctx.lastBackendError !== undefined) {
@@ -64,7 +64,7 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     '/ready',
     {
       config: { shape: 'tei' },
-      schema: { summary: 'Readiness check', operationId: 'ready', response: { 200: { description: 'Ready for traffic', type: 'null' }, 503: ref('ErrorResponse') } },
+      schema: { summary: 'Readiness check', operationId: 'ready', response: { 200: { description: 'Ready for traffic' }, 503: ref('ErrorResponse') } },
     },
     async (_request, reply) => {
       if (ctx.phase !== 'ready') throw new HttpError(503, 'Unhealthy', `not ready: ${ctx.phase}`);
@@ -76,7 +76,7 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     '/metrics',
     {
       config: { shape: 'tei' },
-      schema: { summary: 'Prometheus metrics scrape endpoint', operationId: 'metrics', produces: ['text/plain'], response: { 200: { description: 'Prometheus Metrics', type: 'string' } } },
+      schema: { summary: 'Prometheus metrics scrape endpoint', operationId: 'metrics', response: { 200: { description: 'Prometheus Metrics', type: 'string' } } },
     },
     async (_request, reply) => {
       const { contentType, body } = await ctx.metrics.render();

@@ -27,7 +27,7 @@ export const tokenizeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       if (body.prompt_name !== undefined && body.prompt_name !== null) {
         throw new HttpError(422, 'Validation', `prompt_name '${body.prompt_name}' is unknown: model '${model.name}' defines no prompts`);
       }
-      return model.generator.tokenize(texts, { addSpecialTokens: body.add_special_tokens ?? true });
+      return await model.generator.tokenize(texts, { addSpecialTokens: body.add_special_tokens ?? true });
     },
   );
 
@@ -48,7 +48,7 @@ export const tokenizeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       const ids = body.ids;
       if (ids.length === 0) throw new HttpError(400, 'Empty', '`ids` cannot be empty');
       const batch: number[][] = ids.every((id) => typeof id === 'number') ? [ids as number[]] : (ids as number[][]);
-      return model.generator.decode(batch, { skipSpecialTokens: body.skip_special_tokens ?? true });
+      return await model.generator.decode(batch, { skipSpecialTokens: body.skip_special_tokens ?? true });
     },
   );
 };
