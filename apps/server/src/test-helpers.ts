@@ -1,4 +1,6 @@
-import { modelRoot } from '@embedder/test-fixtures';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { modelRoot, repoRoot } from '@embedder/test-fixtures';
 import { startServer, type RunningServer } from './server';
 import type { ServerConfig } from './config';
 
@@ -41,7 +43,7 @@ export async function call<T = unknown>(
 /** A server started as a real child process. */
 export interface ChildServer {
   url: string;
-  child: import('node:child_process').ChildProcess;
+  child: ChildProcess;
   /** Everything the process wrote so far (stdout then stderr lines). */
   output: string[];
   /** Resolves with the exit code (or signal name) when the process ends. */
@@ -50,8 +52,6 @@ export interface ChildServer {
 
 /** Spawns `node <entry>` with port 0 on 127.0.0.1 and waits for its "ready" log line (pino JSON on stdout). */
 export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cwd?: string, timeoutMs = 120_000): Promise<ChildServer> {
-  const { spawn } = await import('node:child_process');
-  const { createInterface } = await import('node:readline');
   const child = spawn(process.execPath, [entry], {
     cwd,
     env: { PATH: process.env.PATH, EMBEDDER_MODEL_PATH: modelRoot(), EMBEDDER_PORT: '0', EMBEDDER_HOST: '127.0.0.1', ...env },
@@ -84,8 +84,6 @@ export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cw
 
 /** Builds the server (and what it depends on) with nx, so dist/main.js matches the sources. */
 export async function buildServer(): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  const { repoRoot } = await import('@embedder/test-fixtures');
   execFileSync('npx', ['nx', 'run', '@embedder/server:build', '--output-style=stream'], {
     cwd: repoRoot,
     env: { ...process.env, NX_DAEMON: 'false' },
