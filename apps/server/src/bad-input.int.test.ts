@@ -10,7 +10,7 @@ describe('bad input', () => {
   let server: RunningServer;
   let base: string;
   beforeAll(async () => {
-    server = await startTestServer({ apiKey: KEY, payloadLimit: 500_000 });
+    server = await startTestServer({ apiKey: KEY, payloadLimit: 500_000, corsOrigin: 'https://app.example' });
     base = server.url;
   });
   afterAll(async () => {
@@ -99,6 +99,17 @@ describe('bad input', () => {
     expect(answer.status).toBe(415);
     const empty = await call(base, 'POST', '/embed', undefined, { ...auth, 'content-type': 'application/json' });
     expect([400, 422]).toContain(empty.status);
+  });
+
+  it('CORS answers for the configured origin only', async () => {
+    const preflight = await fetch(`${base}/embed`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const other = await call(base, 'POST', '/embed', { inputs: 'x' }, { ...auth, origin: 'https://evil.example' });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('after all that the service answers normally and never answered 500', async () => {

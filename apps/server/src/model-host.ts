@@ -147,6 +147,11 @@ export class ModelHost {
     return this.#stats;
   }
 
+  /** False once the worker thread has stopped (crashed or disposed). */
+  get alive(): boolean {
+    return this.#exited === undefined;
+  }
+
   /** Inputs sent to the worker and not answered yet (waiting or running). */
   queuedInputs(): number {
     return this.#queued;

@@ -128,8 +128,10 @@ describe('routes', () => {
     expect(body.data.map((model) => model.id)).toEqual(['all-minilm-l6-v2', modelDir('test-fixtures/tiny-bert')]);
   });
 
-  it('GET /health and /ready are 200 once loaded', async () => {
-    expect((await call(base, 'GET', '/health')).status).toBe(200);
+  it('GET /health and /ready are 200 once loaded; CORS is off by default', async () => {
+    const health = await call(base, 'GET', '/health', undefined, { origin: 'https://app.example' });
+    expect(health.status).toBe(200);
+    expect(health.headers.get('access-control-allow-origin')).toBeNull();
     expect((await call(base, 'GET', '/ready')).status).toBe(200);
   });
 

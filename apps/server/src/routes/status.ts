@@ -52,7 +52,9 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       schema: { summary: 'Health check', operationId: 'health', response: { 200: { description: 'Everything is working fine' }, 503: ref('ErrorResponse') } },
     },
     async (_request, reply) => {
-      if (ctx.pool === undefined || ctx.phase === 'failed' || ctx.phase === 'closed' || ctx.lastBackendError !== undefined) {
+      const pool = ctx.pool;
+      const down = pool === undefined || ctx.phase === 'failed' || ctx.phase === 'closed' || ctx.lastBackendError !== undefined;
+      if (down || !pool.list().every((model) => model.generator.alive)) {
         throw new HttpError(503, 'Unhealthy', 'unhealthy');
       }
       return reply.code(200).send();
