@@ -13,6 +13,8 @@ export interface StartServerOptions extends ConfigSources {
   config?: ServerConfig;
   /** A pino logger to use instead of one made from the config's log level. */
   logger?: PinoLogger;
+  /** Called with the URL once the port is open, before the models have loaded (/ready is 503 until then). */
+  onListening?: (url: string) => void;
 }
 
 /** A running server. */
@@ -51,6 +53,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
   logger.info({ url, models: config.models }, 'listening; loading models');
+  options.onListening?.(url);
 
   let pool: ModelPool;
   try {
