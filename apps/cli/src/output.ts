@@ -72,8 +72,10 @@ export class LineWriter {
     if (this.#ownsStream) {
       this.#stream.end();
       await once(this.#stream, 'close');
-    } else if (this.#stream.writableNeedDrain) {
-      await once(this.#stream, 'drain');
+    } else {
+      // A pipe may still hold queued data the OS did not take yet, and the process exits right after: an empty
+      // write's callback runs once everything before it has been flushed.
+      await new Promise<void>((resolve, reject) => this.#stream.write('', (error) => (error ? reject(error) : resolve())));
     }
     if (this.#error) throw this.#error;
   }
