@@ -3,6 +3,7 @@ import { buildConfig, type ModelFlags } from '../config';
 import { createGenerator } from '../generator';
 import { recordsFromArgs, type InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
+import { keepYoungGenerationSmall } from '../memory';
 import { openOutput } from '../output';
 import { openTextSource, type TextSourceFlags } from './source';
 
@@ -36,8 +37,10 @@ export async function runSimilarity(args: readonly string[], flags: SimilarityFl
   if (!ranking && flags.topK !== undefined) throw new EmbedderError('INVALID_CONFIG', '--top-k needs --input FILE');
   const config = buildConfig(flags);
   const logger = createStderrLogger(flags.verbose === true);
+  // Rejects an empty text argument before the model loads.
   recordsFromArgs(args);
   const source = ranking ? await openTextSource([], flags) : undefined;
+  if (ranking) keepYoungGenerationSmall();
 
   const generator = await createGenerator(config, logger);
   try {
