@@ -30,10 +30,16 @@ describe('dist/main.js', () => {
     const { url } = server;
     expect((await call(url, 'GET', '/ready')).status).toBe(200);
     const inFlight = Array.from({ length: 20 }, (_, i) => call<number[][]>(url, 'POST', '/embed', { inputs: long.slice(i * 8, i * 8 + 8) }));
-    // Let every request reach the server before the signal.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const metrics = (await call(url, 'GET', '/metrics')).text;
-    expect(Number(/^te_queue_size (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    // Signal once the server has all 20 requests (te_request_count counts those that reached inference).
+    let received = 0;
+    let queued = 0;
+    while (received < 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const metrics = (await call(url, 'GET', '/metrics')).text;
+      received = Number(/^te_request_count\{method="batch"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+      queued = Number(/^te_queue_size (\d+)/m.exec(metrics)?.[1] ?? 0);
+    }
+    expect(queued).toBeGreaterThan(0);
     server.child.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
