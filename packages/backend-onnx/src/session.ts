@@ -2,6 +2,7 @@ import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import {
+  assertBatchShape,
   EmbedderError,
   poolHiddenStates,
   type BackendSession,
@@ -46,6 +47,8 @@ export class OnnxSession implements BackendSession {
   readonly #ort: typeof Ort;
   readonly #model: ModelSpec;
   readonly #outputName: string;
+  /** Positions the model has (config.json max_position_embeddings); models with relative positions have no limit. */
+  readonly #maxPositions: number;
   #disposed = false;
 
   private constructor(ort: typeof Ort, session: Ort.InferenceSession, model: ModelSpec, info: SessionInfo) {
@@ -54,6 +57,8 @@ export class OnnxSession implements BackendSession {
     this.#model = model;
     this.info = info;
     this.dimension = model.dimension;
+    const positions = Number(model.config.max_position_embeddings);
+    this.#maxPositions = Number.isInteger(positions) && positions > 0 ? positions : Number.POSITIVE_INFINITY;
     this.#outputName = HIDDEN_STATE_OUTPUTS.find((name) => session.outputNames.includes(name)) ?? session.outputNames[0]!;
   }
 
@@ -105,6 +110,7 @@ export class OnnxSession implements BackendSession {
 
   async run(batch: TokenizedBatch): Promise<Float32Array> {
     if (this.#disposed) throw new EmbedderError('DISPOSED', 'the onnx session was disposed');
+    assertBatchShape(batch, this.#maxPositions);
     const dims = [batch.batchSize, batch.sequenceLength];
     const arrays: Record<string, BigInt64Array> = {
       input_ids: batch.inputIds,

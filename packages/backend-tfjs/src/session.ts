@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  assertBatchShape,
   EmbedderError,
   poolHiddenStates,
   type BackendSession,
@@ -73,30 +74,10 @@ export class TfjsSession implements BackendSession {
     });
   }
 
-  #check(batch: TokenizedBatch): void {
-    const { batchSize, sequenceLength } = batch;
-    if (!(batchSize >= 1 && sequenceLength >= 1)) {
-      throw new EmbedderError('INVALID_INPUT', `empty batch (${batchSize} texts × ${sequenceLength} tokens): nothing to embed`);
-    }
-    if (sequenceLength > this.#config.maxPositionEmbeddings) {
-      throw new EmbedderError(
-        'INPUT_TOO_LONG',
-        `a batch of ${sequenceLength} tokens per text exceeds the model's ${this.#config.maxPositionEmbeddings} positions (max_position_embeddings)`,
-        { details: { tokens: sequenceLength, limit: this.#config.maxPositionEmbeddings } },
-      );
-    }
-    const size = batchSize * sequenceLength;
-    for (const [name, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds]] as const) {
-      if (array.length !== size) {
-        throw new EmbedderError('INVALID_INPUT', `${name} has ${array.length} values, expected ${batchSize}×${sequenceLength}`);
-      }
-    }
-  }
-
   async run(batch: TokenizedBatch): Promise<Float32Array> {
     const weights = this.#weights;
     if (!weights) throw new EmbedderError('DISPOSED', 'the tfjs session was disposed');
-    this.#check(batch);
+    assertBatchShape(batch, this.#config.maxPositionEmbeddings);
     const { batchSize, sequenceLength } = batch;
     const shape: [number, number] = [batchSize, sequenceLength];
     const ids = toInt32(batch.inputIds, this.#config.vocabSize, 'token id');

@@ -1,3 +1,4 @@
+import { EmbedderError } from './errors';
 import type { Logger } from './logger';
 import type { ModelSpec } from './models';
 import type { Device, Dtype } from './types';
@@ -98,4 +99,27 @@ export async function warmupSession(session: BackendSession): Promise<void> {
     batchSize: 1,
     sequenceLength: 2,
   });
+}
+
+/**
+ * Checks a batch before it reaches a runtime, so a malformed batch fails with a clear error instead of a runtime
+ * message: at least one text of one token, arrays of batchSize × sequenceLength, and no more tokens per text than
+ * the model has positions (config.json max_position_embeddings).
+ */
+export function assertBatchShape(batch: TokenizedBatch, maxPositions: number): void {
+  const { batchSize, sequenceLength } = batch;
+  if (!(batchSize >= 1 && sequenceLength >= 1)) {
+    throw new EmbedderError('INVALID_INPUT', `empty batch (${batchSize} texts × ${sequenceLength} tokens): nothing to embed`);
+  }
+  if (sequenceLength > maxPositions) {
+    throw new EmbedderError('INPUT_TOO_LONG', `a batch of ${sequenceLength} tokens per text exceeds the model's ${maxPositions} positions (max_position_embeddings)`, {
+      details: { tokens: sequenceLength, limit: maxPositions },
+    });
+  }
+  const size = batchSize * sequenceLength;
+  for (const [name, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds]] as const) {
+    if (array.length !== size) {
+      throw new EmbedderError('INVALID_INPUT', `${name} has ${array.length} values, expected ${batchSize}×${sequenceLength}`);
+    }
+  }
 }

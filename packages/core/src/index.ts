@@ -16,6 +16,7 @@ export { poolHiddenStates, l2NormalizeRows, type HiddenStateShape } from './pool
 export type { CacheStats, EmbeddingCache } from './cache';
 export {
   warmupSession,
+  assertBatchShape,
   type Backend,
   type BackendRegistration,
   type BackendSession,

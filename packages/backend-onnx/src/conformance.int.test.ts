@@ -1,0 +1,14 @@
+import { modelDir } from '@embedder/test-fixtures';
+import { describeBackendConformance } from '@embedder/testkit';
+import { onnxBackend } from './index';
+
+describeBackendConformance({
+  name: 'onnx',
+  registration: onnxBackend(),
+  modelDir: modelDir('test-fixtures/tiny-bert'),
+  miniLm: {
+    modelDir: modelDir('all-MiniLM-L6-v2'),
+    minCosine: 0.99999,
+    onMinimum: (minimum, text) => console.log(`onnx vs sentence-transformers, all-MiniLM-L6-v2: minimum cosine ${minimum.toPrecision(12)} ("${text.slice(0, 40)}")`),
+  },
+});
