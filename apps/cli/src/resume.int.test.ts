@@ -26,7 +26,7 @@ beforeAll(async () => {
   expect(run.code).toBe(0);
   full = readFileSync(output, 'utf8');
   expect(full.split('\n')).toHaveLength(LINES + 1);
-});
+}, 600_000);
 
 describe('embedder embed --resume', () => {
   it('continues after a torn last line and ends equal to a full run, line for line', async () => {
@@ -39,7 +39,7 @@ describe('embedder embed --resume', () => {
     expect(run.code).toBe(0);
     const resumed = readFileSync(output, 'utf8');
     expect(resumed.split('\n')).toEqual(full.split('\n'));
-  });
+  }, 300_000);
 
   it('continues after the process was killed midway', async () => {
     const output = join(dir, 'killed.jsonl');
@@ -47,7 +47,7 @@ describe('embedder embed --resume', () => {
     child.stdin!.end();
     const exited = once(child, 'exit');
     // Wait until some output has reached the file, then kill without warning.
-    for (let i = 0; i < 1200 && !(existsSync(output) && statSync(output).size > 0); i++) await sleep(25);
+    for (let i = 0; i < 8000 && !(existsSync(output) && statSync(output).size > 0); i++) await sleep(25);
     child.kill('SIGKILL');
     const [code, signal] = (await exited) as [number | null, string | null];
     const partial = readFileSync(output, 'utf8');
@@ -61,7 +61,7 @@ describe('embedder embed --resume', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(readFileSync(output, 'utf8').split('\n')).toEqual(full.split('\n'));
-  });
+  }, 600_000);
 
   it('does nothing when the output is complete, and refuses an output longer than the input', async () => {
     const complete = join(dir, 'complete.jsonl');
