@@ -18,10 +18,10 @@ interface Pending {
 type WorkerMessage =
   | { type: 'ready'; model: ModelInfo; settings: EmbedderSettings; stats: GeneratorStats }
   | { type: 'failed'; error: SerializedError }
-  | { type: 'batch'; event: BatchEvent; stats: GeneratorStats }
+  | { type: 'batch'; event: BatchEvent; stats?: GeneratorStats }
   | { type: 'log'; level: 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
-  | { id: number; ok: true; value: unknown; stats: GeneratorStats }
-  | { id: number; ok: false; error: SerializedError; stats: GeneratorStats };
+  | { id: number; ok: true; value: unknown; stats?: GeneratorStats }
+  | { id: number; ok: false; error: SerializedError; stats?: GeneratorStats };
 
 interface SerializedError {
   name?: string;
@@ -98,13 +98,13 @@ export class ModelHost {
   #receive(message: WorkerMessage, logger: Logger): void {
     if ('type' in message) {
       if (message.type === 'batch') {
-        this.#stats = message.stats;
+        if (message.stats) this.#stats = message.stats;
         for (const listener of this.#batchListeners) listener(message.event);
       }
       else if (message.type === 'log') logger[message.level](message.message, { model: this.model.id, ...message.fields });
       return;
     }
-    this.#stats = message.stats;
+    if (message.stats) this.#stats = message.stats;
     const pending = this.#pending.get(message.id);
     if (pending === undefined) return;
     this.#pending.delete(message.id);

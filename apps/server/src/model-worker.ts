@@ -32,6 +32,7 @@ function serializeError(error: unknown): Record<string, unknown> {
 const port = parentPort!;
 const input = workerData as WorkerInput;
 const aborts = new Map<number, AbortController>();
+let disposed = false;
 
 async function main(): Promise<void> {
   let generator: EmbeddingGenerator;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     return;
   }
   // Stats travel with every batch and every answer, so the HTTP thread reads them without waiting on this one.
-  generator.onBatch((event) => port.postMessage({ type: 'batch', event, stats: generator.getStats() }));
+  generator.onBatch((event) => port.postMessage({ type: 'batch', event, stats: disposed ? undefined : generator.getStats() }));
   port.postMessage({ type: 'ready', model: generator.model, settings: generator.settings, stats: generator.getStats() });
 
   port.on('message', (call: Call) => {
@@ -59,8 +60,9 @@ async function main(): Promise<void> {
       return;
     }
     void handle(generator, call).then(
-      (value) => port.postMessage({ id: call.id, ok: true, value, stats: generator.getStats() }),
-      (error: unknown) => port.postMessage({ id: call.id, ok: false, error: serializeError(error), stats: generator.getStats() }),
+      // After dispose() the cache is closed: no stats then.
+      (value) => port.postMessage({ id: call.id, ok: true, value, stats: disposed ? undefined : generator.getStats() }),
+      (error: unknown) => port.postMessage({ id: call.id, ok: false, error: serializeError(error), stats: disposed ? undefined : generator.getStats() }),
     );
   });
 }
@@ -81,6 +83,7 @@ async function handle(generator: EmbeddingGenerator, call: Exclude<Call, { op: '
     case 'decode':
       return generator.decode(call.ids, { skipSpecialTokens: call.skipSpecialTokens });
     case 'dispose':
+      disposed = true;
       await generator.dispose();
       return undefined;
   }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, sharedFile } from '@embedder/test-fixtures';
@@ -12,11 +13,13 @@ const long = readFileSync(sharedFile('data/bench/mixed.jsonl'), 'utf8')
 // The built process entry (what `pnpm start` and the Docker image run), as a real child process.
 describe('dist/main.js', () => {
   let server: ChildServer | undefined;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'embedder-shutdown-'));
   beforeAll(async () => {
     await buildServer();
   });
   afterAll(() => {
     if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+    rmSync(cacheDir, { recursive: true, force: true });
   });
 
   it('fails fast on a bad variable, naming it and the range', async () => {
@@ -25,8 +28,9 @@ describe('dist/main.js', () => {
     expect((failed as Error).message).toContain('EMBEDDER_QUEUE_SIZE must be a whole number from 1 to 100000000');
   });
 
-  it('SIGTERM with 20 requests in flight: all complete with 200, new connections refused, exit 0', async () => {
-    server = await spawnServer(join(repoRoot, 'apps/server/dist/main.js'), { EMBEDDER_CACHE_SIZE: '0', EMBEDDER_SHUTDOWN_GRACE_MS: '60000' });
+  it('SIGTERM with 20 requests in flight: all complete with 200, new connections refused, the cache is flushed, exit 0', async () => {
+    const env = { EMBEDDER_CACHE_PATH: join(cacheDir, 'embeddings.cache'), EMBEDDER_SHUTDOWN_GRACE_MS: '60000' };
+    server = await spawnServer(join(repoRoot, 'apps/server/dist/main.js'), env);
     const { url } = server;
     expect((await call(url, 'GET', '/ready')).status).toBe(200);
     const inFlight = Array.from({ length: 20 }, (_, i) => call<number[][]>(url, 'POST', '/embed', { inputs: long.slice(i * 8, i * 8 + 8) }));
@@ -40,15 +44,27 @@ describe('dist/main.js', () => {
       queued = Number(/^te_queue_size (\d+)/m.exec(metrics)?.[1] ?? 0);
     }
     expect(queued).toBeGreaterThan(0);
+    const signalled = performance.now();
     server.child.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
     answers.forEach((answer) => expect(answer.body).toHaveLength(8));
     const code = await server.exited;
+    console.info(`SIGTERM with 20 requests in flight: all 200, exit ${code} ${Math.round(performance.now() - signalled)} ms after the signal`);
     expect(code).toBe(0);
     // New connections are refused once the signal arrived.
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     expect(server.output.join('\n')).toMatch(/SIGTERM, draining/);
     expect(server.output.join('\n')).toMatch(/"msg":"stopped"/);
+
+    // dispose() flushed the persistent cache: a new process answers the same texts from it.
+    server = await spawnServer(join(repoRoot, 'apps/server/dist/main.js'), env);
+    const again = await call<number[][]>(server.url, 'POST', '/embed', { inputs: long.slice(0, 8) });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(answers[0]!.body);
+    const metrics = (await call(server.url, 'GET', '/metrics')).text;
+    expect(Number(/^embedder_cache_hits_total\{model="all-minilm-l6-v2"\} (\d+)/m.exec(metrics)?.[1])).toBe(8);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
   });
 });
