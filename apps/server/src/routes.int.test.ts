@@ -122,6 +122,23 @@ describe('routes', () => {
     expect(best.body).toEqual([{ index: 1, score: expect.closeTo(scores.body[1]!, 5) }]);
   });
 
+  it("accepts request bodies shaped as TEI 1.9's OpenAPI document describes them", async () => {
+    const bodies: [string, unknown][] = [
+      ['/embed', { inputs: 'What is Deep Learning?', normalize: true, prompt_name: null, truncate: false, truncation_direction: 'Right' }],
+      ['/embed', { inputs: ['What is Deep Learning?', [101, 2054, 2003, 2784, 4083, 1029, 102]], truncate: null }],
+      ['/similarity', { inputs: { source_sentence: 'What is Deep Learning?', sentences: ['What is Machine Learning?'] }, parameters: { truncate: false, truncation_direction: 'Right', prompt_name: null } }],
+      ['/similarity', { inputs: { source_sentence: 'a', sentences: ['b'] }, parameters: null }],
+      ['/tokenize', { inputs: 'test', add_special_tokens: true, prompt_name: null }],
+      ['/decode', { ids: [101, 3231, 102], skip_special_tokens: true }],
+      ['/v1/embeddings', { input: 'What is Deep Learning?', model: null, encoding_format: 'float', user: null }],
+      ['/v1/embeddings', { input: [[101, 3231, 102]] }],
+    ];
+    for (const [path, body] of bodies) {
+      const answer = await call(base, 'POST', path, body);
+      expect(answer.status, `${path} ${JSON.stringify(body)}: ${answer.text}`).toBe(200);
+    }
+  });
+
   it('GET /v1/models lists every served model', async () => {
     const { body } = await call<{ object: string; data: { id: string; object: string }[] }>(base, 'GET', '/v1/models');
     expect(body.object).toBe('list');
