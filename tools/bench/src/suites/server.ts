@@ -11,12 +11,14 @@ import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
  * against the library embedding the same texts in one embed() call, in the same run. Both run as child processes
  * of the built packages (apps/server/dist/main.js; packages/embedder/dist) with the cache off, so each text is
  * computed once. Goal: server ≥ 80% of the library. BENCH_SERVER_CLIENTS (64), BENCH_SERVER_TEXTS (all of
- * data/bench/short.txt) and BENCH_SERVER_DTYPE (fp32) override the defaults.
+ * data/bench/short.txt), BENCH_SERVER_DTYPE (fp32) and BENCH_SERVER_ENTRY (apps/server/dist/main.js) override the
+ * defaults.
  */
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const sharedDir = process.env.EMBEDDER_SHARED_PATH || join(repoRoot, '..', 'shared');
-const serverEntry = join(repoRoot, 'apps/server/dist/main.js');
+/** BENCH_SERVER_ENTRY: another build of the server (e.g. a deployed copy) to measure instead. */
+const serverEntry = process.env.BENCH_SERVER_ENTRY || join(repoRoot, 'apps/server/dist/main.js');
 const facadeEntry = join(repoRoot, 'packages/embedder/dist/index.js');
 const modelPath = process.env.EMBEDDER_MODEL_PATH || join(sharedDir, 'models');
 
