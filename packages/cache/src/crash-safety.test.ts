@@ -43,8 +43,9 @@ function startWriter(path: string, start: number, count: number, maxEntries: num
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // 'close', not 'exit': output still in the pipe when the process dies arrives after 'exit'.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       markReady();
       resolve({ code, signal, stdout, stderr });
     }),
