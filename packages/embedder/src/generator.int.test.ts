@@ -147,3 +147,38 @@ describe('EmbeddingGenerator.create errors', () => {
     }
   });
 });
+
+describe('persistent cache through the generator', () => {
+  it('serves vectors written by an earlier generator bit-identical, and misses for another dtype', async () => {
+    const cachePath = join(temp, 'vectors.sqlite');
+    const config = new EmbedderConfig().withModelPath(modelRoot()).withCachePath(cachePath);
+    const first = await EmbeddingGenerator.create(config);
+    const [written] = await first.embed(['persisted across restarts']);
+    await first.dispose();
+
+    const second = await EmbeddingGenerator.create(config);
+    try {
+      const [read] = await second.embed(['persisted across restarts']);
+      expect(Buffer.from(read!.buffer, read!.byteOffset, read!.byteLength).equals(Buffer.from(written!.buffer, written!.byteOffset, written!.byteLength))).toBe(true);
+      expect(second.getStats()).toMatchObject({ cacheHits: 1, cacheMisses: 0 });
+    } finally {
+      await second.dispose();
+    }
+
+    const quantized = await EmbeddingGenerator.create(config.withDtype('q8'));
+    try {
+      await quantized.embed(['persisted across restarts']);
+      expect(quantized.getStats()).toMatchObject({ cacheHits: 0, cacheMisses: 1 });
+    } finally {
+      await quantized.dispose();
+    }
+  });
+
+  it('refuses a foreign file at the cache path with CACHE_CORRUPT naming it', async () => {
+    const cachePath = join(temp, 'not-a-cache.sqlite');
+    writeFileSync(cachePath, 'these bytes are not a cache store '.repeat(200));
+    const error = await failure(EmbeddingGenerator.create({ modelPath: modelRoot(), cachePath }));
+    expect(error.code).toBe('CACHE_CORRUPT');
+    expect(error.message).toContain(cachePath);
+  });
+});

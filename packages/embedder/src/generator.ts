@@ -132,7 +132,7 @@ export class EmbeddingGenerator {
     try {
       await warmupSession(session);
       const weightsFingerprint = await fingerprintFile(session.info.modelFile);
-      const cache = openCache(settings);
+      const cache = openCache(settings, logger);
       logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype });
       return new EmbeddingGenerator({
         settings,
