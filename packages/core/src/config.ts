@@ -31,7 +31,10 @@ export interface EmbedderSettings {
   device: Device;
   /** Most texts in one inference batch. @default 32 */
   batchSize: number;
-  /** Most padded tokens (longest text × texts) in one batch. @default 8192 */
+  /**
+   * Most padded tokens (longest text × texts) in one batch. @default 4096 — on all-MiniLM-L6-v2 fp32 the same
+   * throughput as 8192 with a third less peak memory (a batch of 32 × 256 tokens peaks at ~800 MB RSS, 16 × 256 at ~550).
+   */
   maxBatchTokens: number;
   /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
   normalize: boolean;
@@ -101,7 +104,7 @@ export function defaultSettings(): EmbedderSettings {
     dtype: 'fp32',
     device: 'cpu',
     batchSize: 32,
-    maxBatchTokens: 8192,
+    maxBatchTokens: 4096,
     normalize: true,
     truncate: true,
     cacheSize: 10_000,
@@ -203,19 +206,22 @@ export class EmbedderConfig {
       preset: 'high-performance',
       dtype: 'q8',
       batchSize: Math.max(this.settings.batchSize, 64),
-      maxBatchTokens: 16384,
+      maxBatchTokens: 8192,
       threads: Math.max(1, availableParallelism()),
       memoryArena: true,
     });
   }
 
-  /** Memory first: a small token budget, no memory arena, a smaller cache. */
+  /**
+   * Memory first: a small token budget and a smaller cache. The runtime's memory arena stays on: measured on Linux
+   * (glibc), turning it off raised peak RSS (596 vs 434 MB on the mixed corpus) and was slower; the `memoryArena`
+   * setting is there for allocators where it helps.
+   */
   lowMemory(): EmbedderConfig {
     return this.#with({
       preset: 'low-memory',
       batchSize: Math.min(this.settings.batchSize, 8),
       maxBatchTokens: 2048,
-      memoryArena: false,
       cacheSize: Math.min(this.settings.cacheSize, 1000),
     });
   }
@@ -231,11 +237,11 @@ export class EmbedderConfig {
       ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
     };
     const tight = maxMemoryMb !== undefined && maxMemoryMb < 1024;
+    // The arena stays on: turning it off raised peak memory where measured (see lowMemory).
     return this.#with({
       preset: 'constrained',
       constraints,
-      memoryArena: !tight,
-      maxBatchTokens: tight ? 4096 : this.settings.maxBatchTokens,
+      maxBatchTokens: tight ? 2048 : this.settings.maxBatchTokens,
       cacheSize: tight ? Math.min(this.settings.cacheSize, 2000) : this.settings.cacheSize,
     });
   }
