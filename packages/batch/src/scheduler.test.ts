@@ -96,18 +96,19 @@ describe('BatchScheduler', () => {
 
   it('groups similar lengths within a window and not across windows', async () => {
     const tokens = [50, 1, 50, 1, 50, 1, 50, 1];
-    const whole = immediate({ maxBatchTokens: 100, maxBatchSize: 2, windowSize: 8 });
+    // Padding-bounded cutting is off here: this checks the window alone.
+    const whole = immediate({ maxBatchTokens: 100, maxBatchSize: 2, windowSize: 8, maxPaddingRatio: Number.POSITIVE_INFINITY });
     await whole.scheduler.submit(tokens.map((t, i) => item(`t${i}`, t)));
     expect(whole.seen.map((b) => b.map((i) => i.tokens))).toEqual([[50, 50], [50, 50], [1, 1], [1, 1]]);
 
-    const pairs = immediate({ maxBatchTokens: 100, maxBatchSize: 2, windowSize: 2 });
+    const pairs = immediate({ maxBatchTokens: 100, maxBatchSize: 2, windowSize: 2, maxPaddingRatio: Number.POSITIVE_INFINITY });
     await pairs.scheduler.submit(tokens.map((t, i) => item(`t${i}`, t)));
     expect(pairs.seen.map((b) => b.map((i) => i.tokens))).toEqual([[50, 1], [50, 1], [50, 1], [50, 1]]);
     expect(pairs.scheduler.stats().paddingEfficiency).toBeLessThan(whole.scheduler.stats().paddingEfficiency);
   });
 
   it('merges calls made in the same tick into one batch and splits the results back', async () => {
-    const { scheduler, seen } = immediate({ maxBatchTokens: 1000, maxBatchSize: 16 });
+    const { scheduler, seen } = immediate({ maxBatchTokens: 1000, maxBatchSize: 16, maxPaddingRatio: Number.POSITIVE_INFINITY });
     const [a, b, c] = await Promise.all([
       scheduler.submit([item('a0', 5), item('a1', 7)]),
       scheduler.submit([item('b0', 6)]),
@@ -117,6 +118,14 @@ describe('BatchScheduler', () => {
     expect(a).toEqual(['r:a0', 'r:a1']);
     expect(b).toEqual(['r:b0']);
     expect(c).toEqual(['r:c0', 'r:c1', 'r:c2']);
+  });
+
+  it('cuts concurrent single texts of mixed lengths where padding would dominate', async () => {
+    const { scheduler, seen } = immediate({ maxBatchTokens: 8192, maxBatchSize: 32 });
+    const lengths = [53, 12, 40, 9, 38, 14, 52, 10];
+    await Promise.all(lengths.map((t, i) => scheduler.submit([item(`t${i}`, t)])));
+    expect(seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52, 40, 38], [14, 12, 10, 9]]);
+    expect(() => immediate({ maxPaddingRatio: 0.5 })).toThrowError(/maxPaddingRatio must be at least 1/);
   });
 
   it('merges calls that arrive while a batch runs into the next batch', async () => {

@@ -1,6 +1,6 @@
 import { EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder/core';
 import { AdaptiveBudget } from './adaptive-budget';
-import { batchCapacity, sortByLength } from './plan';
+import { batchCapacity, DEFAULT_MAX_PADDING_RATIO, paddingBoundedCount, sortByLength } from './plan';
 import type {
   BatchRunEvent,
   BatchSchedulerOptions,
@@ -59,6 +59,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   readonly #maxBatchTokens: number;
   readonly #maxBatchSize: number;
   readonly #windowSize: number;
+  readonly #maxPaddingRatio: number;
   readonly #maxQueueItems: number;
   readonly #prefetch: number;
   readonly #adaptive: AdaptiveBudget | undefined;
@@ -84,6 +85,10 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     this.#maxBatchTokens = checkCount('maxBatchTokens', options.maxBatchTokens ?? 8192, 1);
     this.#maxBatchSize = checkCount('maxBatchSize', options.maxBatchSize ?? 32, 1);
     this.#windowSize = checkCount('windowSize', options.windowSize ?? 1024, 1);
+    this.#maxPaddingRatio = options.maxPaddingRatio ?? DEFAULT_MAX_PADDING_RATIO;
+    if (!(this.#maxPaddingRatio >= 1)) {
+      throw new EmbedderError('INVALID_CONFIG', `batch scheduler: maxPaddingRatio must be at least 1, got ${this.#maxPaddingRatio}`);
+    }
     const maxQueue = options.maxQueueItems ?? Number.POSITIVE_INFINITY;
     this.#maxQueueItems = maxQueue === Number.POSITIVE_INFINITY ? maxQueue : checkCount('maxQueueItems', maxQueue, 1);
     this.#prefetch = checkCount('prefetch', options.prefetch ?? 1, 0);
@@ -247,7 +252,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       this.#windowPos = 0;
     }
     const longest = this.#window[this.#windowPos]?.tokens ?? 1;
-    const count = batchCapacity(longest, budget, this.#maxBatchSize);
+    const count = paddingBoundedCount(this.#window, this.#windowPos, batchCapacity(longest, budget, this.#maxBatchSize), this.#maxPaddingRatio);
     const entries = this.#window.slice(this.#windowPos, this.#windowPos + count);
     this.#windowPos += entries.length;
     if (this.#windowPos >= this.#window.length) {

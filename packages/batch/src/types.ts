@@ -33,6 +33,11 @@ export interface BatchSchedulerOptions<I extends SchedulableItem, P, R> {
   /** Most items in one batch. @default 32 */
   maxBatchSize?: number;
   /**
+   * Most padded tokens per real token in a batch: a sorted window is cut where lengths drop so far that the batch
+   * would be mostly padding. 1 = only equal lengths batch together. @default 1.3
+   */
+  maxPaddingRatio?: number;
+  /**
    * Items taken from the queue at once and sorted by length, so batches hold texts of similar length and pad little.
    * A window is drained before the next is taken, which bounds how far a later call can overtake an earlier one.
    * @default 1024

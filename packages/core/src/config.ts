@@ -36,6 +36,11 @@ export interface EmbedderSettings {
    * throughput as 8192 with a third less peak memory (a batch of 32 × 256 tokens peaks at ~800 MB RSS, 16 × 256 at ~550).
    */
   maxBatchTokens: number;
+  /**
+   * Most padded tokens per real token in a batch: a batch is cut where text lengths drop so far that it would be
+   * mostly padding (concurrent single texts of every length). @default 1.3
+   */
+  maxPaddingRatio: number;
   /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
   normalize: boolean;
   /** Cut texts longer than the model's limit instead of failing. @default true */
@@ -78,6 +83,7 @@ export const embedderSettingsSchema = z.object({
   device: z.enum(['cpu', 'cuda', 'auto'], { error: "device must be 'cpu', 'cuda' or 'auto'" }),
   batchSize: positiveInt('batchSize', 4096),
   maxBatchTokens: positiveInt('maxBatchTokens', 1_048_576),
+  maxPaddingRatio: z.number().min(1, 'maxPaddingRatio must be from 1 to 1000000').max(1_000_000, 'maxPaddingRatio must be from 1 to 1000000'),
   normalize: z.boolean({ error: 'normalize must be true or false' }),
   truncate: z.boolean({ error: 'truncate must be true or false' }),
   cacheSize: z.number().int('cacheSize must be a whole number').min(0, 'cacheSize must be from 0 to 100000000').max(100_000_000, 'cacheSize must be from 0 to 100000000'),
@@ -105,6 +111,7 @@ export function defaultSettings(): EmbedderSettings {
     device: 'cpu',
     batchSize: 32,
     maxBatchTokens: 4096,
+    maxPaddingRatio: 1.3,
     normalize: true,
     truncate: true,
     cacheSize: 10_000,
@@ -166,6 +173,10 @@ export class EmbedderConfig {
   }
   withMaxBatchTokens(maxBatchTokens: number): EmbedderConfig {
     return this.#with({ maxBatchTokens });
+  }
+  /** Padded tokens allowed per real token in a batch (≥ 1; a huge value turns length cutting off). */
+  withMaxPaddingRatio(maxPaddingRatio: number): EmbedderConfig {
+    return this.#with({ maxPaddingRatio });
   }
   withNormalize(normalize: boolean): EmbedderConfig {
     return this.#with({ normalize });

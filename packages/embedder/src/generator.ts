@@ -86,6 +86,7 @@ export class EmbeddingGenerator {
       {
         batchSize: parts.settings.batchSize,
         maxBatchTokens: parts.settings.maxBatchTokens,
+        maxPaddingRatio: parts.settings.maxPaddingRatio,
         ...(parts.maxQueueInputs === undefined ? {} : { maxQueueInputs: parts.maxQueueInputs }),
         ...(parts.settings.constraints?.maxLatencyMs === undefined ? {} : { targetLatencyMs: parts.settings.constraints.maxLatencyMs }),
       },

@@ -13,6 +13,8 @@ export interface InferenceQueueOptions {
   maxQueueInputs?: number;
   /** Adapt the token budget so one batch takes about this long (ms); from constraints.maxLatencyMs. */
   targetLatencyMs?: number;
+  /** Padded tokens allowed per real token before a batch is cut. */
+  maxPaddingRatio?: number;
   /** Texts sorted together by length before being cut into batches. @default 1024 */
   windowSize?: number;
   logger?: Logger;
@@ -53,6 +55,7 @@ export class InferenceQueue {
       ...(options.maxQueueInputs === undefined ? {} : { maxQueueItems: options.maxQueueInputs }),
       ...(options.targetLatencyMs === undefined ? {} : { targetLatencyMs: options.targetLatencyMs }),
       ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }),
+      ...(options.maxPaddingRatio === undefined ? {} : { maxPaddingRatio: options.maxPaddingRatio }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       onBatch: (event: BatchRunEvent) =>
         onBatch({ size: event.size, paddedTokens: event.paddedTokens, tokens: event.tokens, inferenceMs: event.executeMs }),
