@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMarkdown, formatSuite } from './format';
 import { peakRssMb, percentile, round } from './measure';
+import type { SuiteResult } from './suite';
 
 describe('bench measurement helpers', () => {
   it('takes nearest-rank percentiles', () => {
@@ -25,7 +26,7 @@ describe('bench measurement helpers', () => {
   });
 
   it('prints a suite as an aligned table and as Markdown', () => {
-    const result = {
+    const result: SuiteResult = {
       suite: 'demo',
       description: 'two systems',
       rows: [

@@ -31,6 +31,13 @@ export function round(value: number): number {
 
 // This module is bundled into main.js and into each suites/*.js: the child script sits beside main.js.
 const here = dirname(fileURLToPath(import.meta.url));
+function describeJob(job: object): string {
+  return Object.entries(job)
+    .filter(([key]) => key !== 'kind')
+    .map(([, value]) => (typeof value === 'object' ? JSON.stringify(value) : String(value)))
+    .join(' ');
+}
+
 const childScript = join(basename(here) === 'suites' ? dirname(here) : here, 'child.js');
 
 /**
@@ -49,6 +56,8 @@ export function runChild<T>(job: object, timeoutMs = 600_000): Promise<T> {
       clearTimeout(timer);
       const last = stdout.trim().split('\n').at(-1) ?? '';
       if (code === 0 && last.startsWith('{')) {
+        // Progress on stderr: a full run takes minutes.
+        process.stderr.write(`  done ${describeJob(job)} (load ${loadAverage().toFixed(2)})\n`);
         resolve(JSON.parse(last) as T);
         return;
       }
