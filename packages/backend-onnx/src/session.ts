@@ -80,6 +80,9 @@ export class OnnxSession implements BackendSession {
       executionMode: 'sequential',
       ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
       interOpNumThreads: options.interOpThreads ?? 1,
+      // Spinning worker threads win nothing on a quiet machine and lose 50-80% of fp32 throughput when another
+      // process wants the same cores (measured with pnpm bench throughput under load).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     let session: Ort.InferenceSession;
     try {
