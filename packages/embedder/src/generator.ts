@@ -151,25 +151,32 @@ export class EmbeddingGenerator {
     }
   }
 
-  /** One vector per text, in input order. */
+  /** One vector per text, in input order. A text found in the cache skips tokenisation and inference. */
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    return (await this.embedWithDetails(texts, options)).embeddings;
+    return (await this.#checkedEmbed(texts, options, false)).embeddings;
   }
 
-  /** Vectors plus token counts, truncation flags and timings. */
+  /**
+   * Vectors plus token counts, truncation flags and timings. Cached texts are still tokenised here (not run), so
+   * their token counts are real (OpenAI's usage counts them).
+   */
   async embedWithDetails(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
+    return this.#checkedEmbed(texts, options, true);
+  }
+
+  async #checkedEmbed(texts: string[], options: EmbedOptions, countCachedTokens: boolean): Promise<EmbedResult> {
     this.#assertOpen();
     try {
       validateTexts(texts);
       validateOptions(options, this.model.dimension);
-      return await this.#embed(texts, options);
+      return await this.#embed(texts, options, countCachedTokens);
     } catch (error) {
       this.#stats.recordError();
       throw error;
     }
   }
 
-  async #embed(texts: readonly string[], options: EmbedOptions): Promise<EmbedResult> {
+  async #embed(texts: readonly string[], options: EmbedOptions, countCachedTokens: boolean): Promise<EmbedResult> {
     const started = performance.now();
     const normalize = options.normalize ?? this.settings.normalize;
     const truncate = options.truncate ?? this.settings.truncate;
@@ -233,9 +240,9 @@ export class EmbeddingGenerator {
       tokenCounts[index] = tokenCounts[first]!;
       truncated[index] = truncated[first]!;
     }
-    // Cached texts still report their real token count (OpenAI usage counts them).
+    // Cached texts report their real token count when asked (embedWithDetails); embed() leaves them untokenised.
     texts.forEach((text, index) => {
-      if (tokenCounts[index] === 0) {
+      if (countCachedTokens && tokenCounts[index] === 0) {
         const encoding = this.#tokenizer.encode((options.prompt ?? '') + text, direction);
         tokenCounts[index] = encoding.ids.length;
         truncated[index] = encoding.truncated;
