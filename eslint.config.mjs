@@ -14,7 +14,7 @@ const depConstraints = [
     sourceTag: 'type:facade',
     onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'type:build', 'scope:fixtures'],
   },
-  { sourceTag: 'type:fixtures', onlyDependOnLibsWithTags: ['type:build'] },
+  { sourceTag: 'type:fixtures', onlyDependOnLibsWithTags: ['scope:core', 'type:build'] },
   // The conformance suite drives backends the way the facade does, so it may use the libraries too.
   { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:build', 'scope:fixtures'] },
   // The CLI's `serve` starts the server, so apps may use the server's exported startServer.

@@ -1,22 +1,12 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isEmbedderError } from '@embedder/core';
+import { embedderFailure } from '@embedder/test-fixtures';
 import { detectFormat, parseJsonlLine, readRecords, recordsFromArgs, type InputFormat, type InputRecord } from './input';
 
 async function collect(content: string, format: InputFormat, skip = 0): Promise<InputRecord[]> {
   const out: InputRecord[] = [];
   for await (const record of readRecords(Readable.from([content]), format, { skip })) out.push(record);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isEmbedderError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('detectFormat', () => {
@@ -55,7 +45,7 @@ describe('readRecords', () => {
     expect(records[0]!.bytes).toBe(6);
   });
   it('fails on an empty text line, naming it', async () => {
-    expect(await failure(collect('a\nb\n\nc\n', 'text'))).toEqual({ code: 'INVALID_INPUT', message: 'input line 3 is empty' });
+    expect(await embedderFailure(collect('a\nb\n\nc\n', 'text'))).toEqual({ code: 'INVALID_INPUT', message: 'input line 3 is empty' });
   });
   it('passes over blank JSONL lines but keeps real line numbers in errors', async () => {
     const records = await collect('{"text":"a"}\n\n{"text":"b","id":"x"}\n', 'jsonl');
@@ -63,7 +53,7 @@ describe('readRecords', () => {
       { text: 'a', line: 1, bytes: 13 },
       { text: 'b', id: 'x', line: 3, bytes: 23 },
     ]);
-    expect((await failure(collect('{"text":"a"}\n\n{oops}\n', 'jsonl'))).message).toMatch(/^input line 3 is not valid JSON/);
+    expect((await embedderFailure(collect('{"text":"a"}\n\n{oops}\n', 'jsonl'))).message).toMatch(/^input line 3 is not valid JSON/);
   });
   it('skips records without parsing them (resume)', async () => {
     const records = await collect('{"text":"a"}\nnot json\n{"text":"c"}\n', 'jsonl', 2);

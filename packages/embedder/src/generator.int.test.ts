@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedderConfig, isEmbedderError, type Chunk } from '@embedder/core';
-import { modelDir, modelRoot } from '@embedder/test-fixtures';
+import { EmbedderConfig, type Chunk } from '@embedder/core';
+import { embedderFailure, modelDir, modelRoot } from '@embedder/test-fixtures';
 import { EmbeddingGenerator } from './index';
 
 const temp = mkdtempSync(join(tmpdir(), 'embedder-facade-'));
@@ -21,12 +21,6 @@ function miniLmCopy(name: string, without: string[], replace: Record<string, Buf
   }
   for (const [path, content] of Object.entries(replace)) writeFileSync(join(dir, path), content);
   return dir;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code: string }> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  if (!isEmbedderError(error)) throw new Error(`expected an EmbedderError, got ${String(error)}`);
-  return error as Error & { code: string };
 }
 
 describe('EmbeddingGenerator', () => {
@@ -89,20 +83,20 @@ describe('EmbeddingGenerator', () => {
     ['an empty array', []],
     ['not an array', 'hello'],
   ])('rejects %s with INVALID_INPUT', async (_name, input) => {
-    const error = await failure(generator.embed(input as string[]));
+    const error = await embedderFailure(generator.embed(input as string[]));
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/text|texts/);
   });
 
   it('rejects an over-long text when truncation is off, naming the limit', async () => {
-    const error = await failure(generator.embed(['word '.repeat(400)], { truncate: false }));
+    const error = await embedderFailure(generator.embed(['word '.repeat(400)], { truncate: false }));
     expect(error.code).toBe('INPUT_TOO_LONG');
     expect(error.message).toContain('256');
   });
 
   it('rejects dimensions outside 1..384', async () => {
     for (const dimensions of [0, 10_000]) {
-      const error = await failure(generator.embed(['x'], { dimensions }));
+      const error = await embedderFailure(generator.embed(['x'], { dimensions }));
       expect(error.message).toMatch(/from 1 to 384/);
     }
   });
@@ -110,19 +104,19 @@ describe('EmbeddingGenerator', () => {
 
 describe('EmbeddingGenerator.create errors', () => {
   it('names a missing model folder', async () => {
-    const error = await failure(EmbeddingGenerator.create({ model: join(temp, 'does-not-exist'), offline: true }));
+    const error = await embedderFailure(EmbeddingGenerator.create({ model: join(temp, 'does-not-exist'), offline: true }));
     expect(error.code).toBe('MODEL_NOT_FOUND');
   });
 
   it('names a folder without tokenizer.json', async () => {
-    const error = await failure(EmbeddingGenerator.create({ model: miniLmCopy('no-tokenizer', ['tokenizer.json']) }));
+    const error = await embedderFailure(EmbeddingGenerator.create({ model: miniLmCopy('no-tokenizer', ['tokenizer.json']) }));
     expect(error.code).toBe('MODEL_INVALID');
     expect(error.message).toContain('tokenizer.json');
   });
 
   it('names a truncated .onnx file', async () => {
     const onnx = readFileSync(join(modelDir('all-MiniLM-L6-v2'), 'onnx/model.onnx')).subarray(0, 1_000_000);
-    const error = await failure(EmbeddingGenerator.create({ model: miniLmCopy('truncated-onnx', [], { 'onnx/model.onnx': onnx }) }));
+    const error = await embedderFailure(EmbeddingGenerator.create({ model: miniLmCopy('truncated-onnx', [], { 'onnx/model.onnx': onnx }) }));
     expect(error.code).toBe('MODEL_INVALID');
     expect(error.message).toContain('model.onnx');
   });
@@ -136,7 +130,7 @@ describe('EmbeddingGenerator.create errors', () => {
     process.env.HF_ENDPOINT = 'http://127.0.0.1:9';
     process.env.HF_HUB_CACHE = join(temp, 'empty-hub-cache');
     try {
-      const error = await failure(EmbeddingGenerator.create({ model: 'nobody/no-such-model', modelPath: modelRoot() }));
+      const error = await embedderFailure(EmbeddingGenerator.create({ model: 'nobody/no-such-model', modelPath: modelRoot() }));
       expect(['MODEL_NOT_FOUND', 'DOWNLOAD_FAILED']).toContain(error.code);
       expect(error.message).toContain('nobody/no-such-model');
     } finally {
@@ -177,7 +171,7 @@ describe('persistent cache through the generator', () => {
   it('refuses a foreign file at the cache path with CACHE_CORRUPT naming it', async () => {
     const cachePath = join(temp, 'not-a-cache.sqlite');
     writeFileSync(cachePath, 'these bytes are not a cache store '.repeat(200));
-    const error = await failure(EmbeddingGenerator.create({ modelPath: modelRoot(), cachePath }));
+    const error = await embedderFailure(EmbeddingGenerator.create({ modelPath: modelRoot(), cachePath }));
     expect(error.code).toBe('CACHE_CORRUPT');
     expect(error.message).toContain(cachePath);
   });

@@ -3,8 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isEmbedderError, type ErrorCode } from '@embedder/core';
-import { modelDir } from '@embedder/test-fixtures';
+import { embedderFailure, modelDir } from '@embedder/test-fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadProgress } from './blob-download';
 import { startHubTestServer, type HubTestServer } from './hub-test-server';
@@ -30,16 +29,6 @@ function tempCache(): string {
 
 function options(cacheDir: string, extra: ResolveModelOptions = {}): ResolveModelOptions {
   return { endpoint: server.url, cacheDir, retryDelayMs: 10, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isEmbedderError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an EmbedderError');
 }
 
 const requestsFor = (file: string) => server.requests.filter((request) => request.path.endsWith(`/${file}`));
@@ -115,7 +104,7 @@ describe('downloading into the Hugging Face cache layout', () => {
   it('fetches only what an incomplete snapshot lacks, and offline reports what it lacks', async () => {
     const cacheDir = tempCache();
     await resolveModel(TINY, options(cacheDir, { files: SAFETENSORS }));
-    const offline = await failure(resolveModel(TINY, options(cacheDir, { files: [['onnx/model.onnx']], offline: true })));
+    const offline = await embedderFailure(resolveModel(TINY, options(cacheDir, { files: [['onnx/model.onnx']], offline: true })));
     expect(offline.code).toBe('MODEL_NOT_FOUND');
     expect(offline.message).toContain('lacks onnx/model.onnx');
     expect(offline.message).toContain('downloads are off');
@@ -199,7 +188,7 @@ describe('sharing and stopping', () => {
   it('an abort keeps the partial file, and the next call resumes it', async () => {
     const cacheDir = tempCache();
     const controller = new AbortController();
-    const error = await failure(
+    const error = await embedderFailure(
       resolveModel(TINY, options(cacheDir, {
         files: SAFETENSORS,
         signal: controller.signal,
@@ -225,19 +214,19 @@ describe('sharing and stopping', () => {
 
 describe('download failures', () => {
   it('MODEL_NOT_FOUND for a required file the Hub lacks, a weight group with no file, an unknown repo', async () => {
-    const noTokenizer = await failure(resolveModel(NO_TOKENIZER, options(tempCache())));
+    const noTokenizer = await embedderFailure(resolveModel(NO_TOKENIZER, options(tempCache())));
     expect(noTokenizer.code).toBe('MODEL_NOT_FOUND');
     expect(noTokenizer.message).toContain(`'${NO_TOKENIZER}' on ${server.url} has no tokenizer.json`);
 
-    const noWeights = await failure(resolveModel(TINY, options(tempCache(), { files: [['model.h5', 'flax_model.msgpack']] })));
+    const noWeights = await embedderFailure(resolveModel(TINY, options(tempCache(), { files: [['model.h5', 'flax_model.msgpack']] })));
     expect(noWeights.code).toBe('MODEL_NOT_FOUND');
     expect(noWeights.message).toContain('has none of model.h5, flax_model.msgpack');
 
-    const unknown = await failure(resolveModel('nobody/nothing', options(tempCache())));
+    const unknown = await embedderFailure(resolveModel('nobody/nothing', options(tempCache())));
     expect(unknown.code).toBe('MODEL_NOT_FOUND');
     expect(unknown.message).toContain("repository 'nobody/nothing' was not found");
 
-    const badRevision = await failure(resolveModel(TINY, options(tempCache(), { revision: 'v9' })));
+    const badRevision = await embedderFailure(resolveModel(TINY, options(tempCache(), { revision: 'v9' })));
     expect(badRevision.code).toBe('MODEL_NOT_FOUND');
     expect(badRevision.message).toContain('revision not found');
   });
@@ -249,7 +238,7 @@ describe('download failures', () => {
 
     const seen = server.requests.length;
     server.failWith('tokenizer.json', 500);
-    const error = await failure(resolveModel(TINY, options(tempCache(), { retries: 2 })));
+    const error = await embedderFailure(resolveModel(TINY, options(tempCache(), { retries: 2 })));
       expect(error.code).toBe('DOWNLOAD_FAILED');
       expect(error.message).toContain('HTTP 500');
       expect(error.message).toContain('tokenizer.json');
@@ -259,7 +248,7 @@ describe('download failures', () => {
   it('DOWNLOAD_FAILED on a sha256 mismatch, with nothing left in the snapshot or the blobs', async () => {
     const cacheDir = tempCache();
     server.wrongSha('model.safetensors');
-    const error = await failure(resolveModel(TINY, options(cacheDir, { files: SAFETENSORS })));
+    const error = await embedderFailure(resolveModel(TINY, options(cacheDir, { files: SAFETENSORS })));
       expect(error.code).toBe('DOWNLOAD_FAILED');
       const digest = sha256(join(modelDir('test-fixtures/tiny-bert'), 'model.safetensors'));
       expect(error.message).toContain('model.safetensors: sha256 mismatch');
@@ -270,7 +259,7 @@ describe('download failures', () => {
   });
 
   it('a private repo needs HF_TOKEN: 401 names it, the token from the environment opens it', async () => {
-    const denied = await failure(resolveModel(PRIVATE, options(tempCache(), { token: 'wrong' })));
+    const denied = await embedderFailure(resolveModel(PRIVATE, options(tempCache(), { token: 'wrong' })));
     expect(denied.code).toBe('DOWNLOAD_FAILED');
     expect(denied.message).toContain('HTTP 401');
     expect(denied.message).toContain('HF_TOKEN');
@@ -299,7 +288,7 @@ describe('download failures', () => {
     await closed.close();
     const cacheDir = tempCache();
     const modelPath = modelDir('all-MiniLM-L6-v2');
-    const error = await failure(resolveModel(TINY, { endpoint: closed.url, cacheDir, retryDelayMs: 10, modelPath }));
+    const error = await embedderFailure(resolveModel(TINY, { endpoint: closed.url, cacheDir, retryDelayMs: 10, modelPath }));
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain(`model '${TINY}' was not found locally (looked in: ${join(modelPath, TINY)}, `);
     expect(error.message).toContain(`could not be downloaded from ${closed.url}: connect ECONNREFUSED`);
@@ -307,7 +296,7 @@ describe('download failures', () => {
 
   it('offline with an empty cache: MODEL_NOT_FOUND listing every place', async () => {
     const cacheDir = tempCache();
-    const error = await failure(resolveModel(TINY, options(cacheDir, { offline: true, modelPath: modelDir('all-MiniLM-L6-v2') })));
+    const error = await embedderFailure(resolveModel(TINY, options(cacheDir, { offline: true, modelPath: modelDir('all-MiniLM-L6-v2') })));
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain(join(modelDir('all-MiniLM-L6-v2'), TINY));
     expect(error.message).toContain(join(modelDir('all-MiniLM-L6-v2'), 'tiny-bert'));

@@ -1,8 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync, chmodSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isEmbedderError } from '@embedder/core';
-import { modelDir } from '@embedder/test-fixtures';
+import { embedderFailure, modelDir } from '@embedder/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModelSpec } from './model-spec';
 
@@ -24,16 +23,6 @@ function makeWritable(dir: string): void {
     if (statSync(path).isDirectory()) makeWritable(path);
     else chmodSync(path, 0o644);
   }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isEmbedderError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an EmbedderError');
 }
 
 afterEach(() => {
@@ -159,7 +148,7 @@ describe('loadModelSpec on edited copies', () => {
   ])('rejects pooling %j as UNSUPPORTED naming the file', async (config, mode) => {
     const dir = copyOf('test-fixtures/tiny-bert');
     writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify(config));
-    const error = await codeOf(loadModelSpec(dir));
+    const error = await embedderFailure(loadModelSpec(dir));
     expect(error.code).toBe('UNSUPPORTED');
     expect(error.message).toContain(join(dir, '1_Pooling', 'config.json'));
     expect(error.message).toContain(mode);
@@ -169,37 +158,37 @@ describe('loadModelSpec on edited copies', () => {
 describe('loadModelSpec errors', () => {
   it('MODEL_NOT_FOUND for a missing folder', async () => {
     const missing = join(tmpdir(), 'embedder-no-such-model-folder');
-    const error = await codeOf(loadModelSpec(missing));
+    const error = await embedderFailure(loadModelSpec(missing));
     expect(error).toEqual({ code: 'MODEL_NOT_FOUND', message: `model folder ${missing} does not exist` });
   });
 
   it('MODEL_INVALID without tokenizer.json', async () => {
     const dir = copyOf('test-fixtures/tiny-bert');
     rmSync(join(dir, 'tokenizer.json'));
-    expect(await codeOf(loadModelSpec(dir))).toEqual({ code: 'MODEL_INVALID', message: `${dir} has no tokenizer.json` });
+    expect(await embedderFailure(loadModelSpec(dir))).toEqual({ code: 'MODEL_INVALID', message: `${dir} has no tokenizer.json` });
   });
 
   it('MODEL_INVALID naming config.json when it is missing or corrupt', async () => {
     const dir = copyOf('test-fixtures/tiny-bert');
     writeFileSync(join(dir, 'config.json'), '{"model_type": "bert", "hidden_size": 1');
-    const corrupt = await codeOf(loadModelSpec(dir));
+    const corrupt = await embedderFailure(loadModelSpec(dir));
     expect(corrupt.code).toBe('MODEL_INVALID');
     expect(corrupt.message).toContain(`${join(dir, 'config.json')} is not valid JSON`);
     writeFileSync(join(dir, 'config.json'), '{"model_type": "bert"}');
-    const noSize = await codeOf(loadModelSpec(dir));
+    const noSize = await embedderFailure(loadModelSpec(dir));
     expect(noSize.message).toContain('hidden_size');
     rmSync(join(dir, 'config.json'));
-    expect(await codeOf(loadModelSpec(dir))).toEqual({ code: 'MODEL_INVALID', message: `${dir} has no config.json` });
+    expect(await embedderFailure(loadModelSpec(dir))).toEqual({ code: 'MODEL_INVALID', message: `${dir} has no config.json` });
   });
 
   it('MODEL_INVALID when a Dense layer has no weights or modules.json is corrupt', async () => {
     const dir = copyOf('test-fixtures/tiny-sentence-t5');
     rmSync(join(dir, '2_Dense', 'model.safetensors'));
-    const noWeights = await codeOf(loadModelSpec(dir));
+    const noWeights = await embedderFailure(loadModelSpec(dir));
     expect(noWeights.code).toBe('MODEL_INVALID');
     expect(noWeights.message).toContain(join(dir, '2_Dense'));
     writeFileSync(join(dir, 'modules.json'), '[{"path": "1_Pooling"}]');
-    const badModules = await codeOf(loadModelSpec(dir));
+    const badModules = await embedderFailure(loadModelSpec(dir));
     expect(badModules.code).toBe('MODEL_INVALID');
     expect(badModules.message).toContain('modules.json');
   });

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { isEmbedderError, ModelType } from '@embedder/core';
-import { modelDir, modelRoot } from '@embedder/test-fixtures';
+import { ModelType } from '@embedder/core';
+import { embedderFailure, modelDir, modelRoot } from '@embedder/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveModel } from './resolve';
 
@@ -41,16 +41,6 @@ function fakeHubCache(repoId: string, skip: readonly string[] = []): string {
   return cacheDir;
 }
 
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isEmbedderError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an EmbedderError');
-}
-
 describe('resolveModel: explicit paths', () => {
   it('takes an absolute or relative folder as it is', async () => {
     const dir = modelDir('test-fixtures/tiny-bert');
@@ -66,8 +56,8 @@ describe('resolveModel: explicit paths', () => {
 
   it('MODEL_NOT_FOUND for a path that does not exist, never a download', async () => {
     const missing = join(tempDir(), 'nope');
-    expect(await failure(resolveModel(missing))).toEqual({ code: 'MODEL_NOT_FOUND', message: `model folder ${missing} does not exist` });
-    const custom = await failure(resolveModel(ModelType.custom('mine', './no/such/folder', 8), { endpoint: 'http://127.0.0.1:9' }));
+    expect(await embedderFailure(resolveModel(missing))).toEqual({ code: 'MODEL_NOT_FOUND', message: `model folder ${missing} does not exist` });
+    const custom = await embedderFailure(resolveModel(ModelType.custom('mine', './no/such/folder', 8), { endpoint: 'http://127.0.0.1:9' }));
     expect(custom.code).toBe('MODEL_NOT_FOUND');
     expect(custom.message).toContain("(custom model 'mine') does not exist");
   });
@@ -135,7 +125,7 @@ describe('resolveModel: the Hugging Face cache', () => {
 
   it('does not use a snapshot that lacks a needed file', async () => {
     const cacheDir = fakeHubCache('some-org/tiny-bert', ['onnx/model.onnx', '1_Pooling/config.json']);
-    const error = await failure(resolveModel('some-org/tiny-bert', { cacheDir, offline: true, files: [['onnx/model.onnx']] }));
+    const error = await embedderFailure(resolveModel('some-org/tiny-bert', { cacheDir, offline: true, files: [['onnx/model.onnx']] }));
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain('lacks 1_Pooling/config.json, onnx/model.onnx');
     // A pooling config the Hub is known not to have (.no_exist) does not make the snapshot incomplete.
@@ -148,7 +138,7 @@ describe('resolveModel: the Hugging Face cache', () => {
 
   it('offline and nowhere: MODEL_NOT_FOUND naming every place looked', async () => {
     const cacheDir = tempDir();
-    const error = await failure(
+    const error = await embedderFailure(
       resolveModel('all-minilm-l6-v2', { modelPath: modelDir('test-fixtures'), cacheDir, offline: true }),
     );
     expect(error.code).toBe('MODEL_NOT_FOUND');
@@ -159,7 +149,7 @@ describe('resolveModel: the Hugging Face cache', () => {
   });
 
   it('a name that is no repo id and no folder: MODEL_NOT_FOUND without a download', async () => {
-    const error = await failure(resolveModel('not a model!', { modelPath: modelRoot(), endpoint: 'http://127.0.0.1:9' }));
+    const error = await embedderFailure(resolveModel('not a model!', { modelPath: modelRoot(), endpoint: 'http://127.0.0.1:9' }));
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain(`model 'not a model!' was not found (looked in: ${join(modelRoot(), 'not a model!')})`);
   });

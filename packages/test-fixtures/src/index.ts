@@ -7,3 +7,4 @@ export {
   type ReferenceRow,
   type TinyBertReferenceRow,
 } from './reference';
+export { embedderFailure } from './errors';
