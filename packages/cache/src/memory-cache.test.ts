@@ -1,4 +1,5 @@
 import { loadMiniLmReference } from '@embedder/test-fixtures';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMemoryCache, entryBytes } from './index';
 
@@ -110,5 +111,77 @@ describe('createMemoryCache', () => {
     expect(() => createMemoryCache({ maxEntries: 1, ttlMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     await cache.close();
     expect(() => cache.get('b')).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+  });
+});
+
+describe('createMemoryCache slot reuse', () => {
+  it('returns what was last set for every live key through random sets, gets, deletes and evictions', () => {
+    // A model of the cache (Map in insertion = recency order) checked against it after every operation; slots of
+    // evicted, deleted and overwritten entries are reused, so any mix-up shows as a wrong vector.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.tuple(fc.constantFrom('set', 'get', 'delete'), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 1e6 }), fc.constantFrom(3, 8)), {
+          maxLength: 80,
+        }),
+        (maxEntries, ops) => {
+          const cache = createMemoryCache({ maxEntries });
+          const model = new Map<string, Float32Array>();
+          for (const [op, k, seed, d] of ops) {
+            const key = `k${k}`;
+            if (op === 'set') {
+              const v = vec(seed, d);
+              cache.set(key, v);
+              model.delete(key);
+              model.set(key, v);
+              if (model.size > maxEntries) model.delete(model.keys().next().value!);
+            } else if (op === 'get') {
+              const got = cache.get(key);
+              const want = model.get(key);
+              expect(got).toEqual(want);
+              if (want) {
+                model.delete(key);
+                model.set(key, want);
+              }
+            } else {
+              expect(cache.delete(key)).toBe(model.delete(key));
+            }
+            expect(cache.stats().size).toBe(model.size);
+          }
+          for (const [key, v] of model) expect(cache.get(key)).toEqual(v);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps vectors of several dimensions apart and drops an entry larger than maxBytes', () => {
+    const cache = createMemoryCache({ maxEntries: 4, maxBytes: entryBytes('k', vec(0, 384)) });
+    cache.set('k', vec(1, 384));
+    cache.set('s', vec(2, 3)); // evicts 'k' by bytes
+    expect(cache.get('s')).toEqual(vec(2, 3));
+    cache.set('s', vec(3, 1000)); // too large for the whole cache: dropped, with the old value
+    expect(cache.has('s')).toBe(false);
+    cache.set('a', vec(4, 8));
+    expect(cache.get('a')).toEqual(vec(4, 8));
+    expect(cache.stats().size).toBe(1);
+  });
+
+  it('reuses its storage: 100,000 sets through a full 10,000-entry cache reserve no more array-buffer memory', () => {
+    const cache = createMemoryCache({ maxEntries: 10_000 });
+    const input = new Float32Array(384);
+    const fill = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        input[0] = i;
+        cache.set(`${i}`.padStart(64, '0'), input);
+      }
+    };
+    fill(0, 10_000);
+    const full = process.memoryUsage().arrayBuffers;
+    fill(10_000, 110_000);
+    // Nothing is allocated per entry any more, so no garbage collection is needed for this to hold.
+    expect(process.memoryUsage().arrayBuffers - full).toBeLessThan(1024 * 1024);
+    expect(cache.get('109999'.padStart(64, '0'))![0]).toBe(109_999);
+    expect(cache.stats()).toMatchObject({ size: 10_000, evictions: 100_000 });
   });
 });
