@@ -33,8 +33,8 @@ export function round(value: number): number {
 const here = dirname(fileURLToPath(import.meta.url));
 function describeJob(job: object): string {
   return Object.entries(job)
-    .filter(([key]) => key !== 'kind')
-    .map(([, value]) => (typeof value === 'object' ? JSON.stringify(value) : String(value)))
+    .filter(([key, value]) => key !== 'kind' && value !== undefined)
+    .map(([key, value]) => (typeof value === 'string' ? value : `${key}=${JSON.stringify(value)}`))
     .join(' ');
 }
 

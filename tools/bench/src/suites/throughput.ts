@@ -7,6 +7,10 @@ import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
  * embedder against @huggingface/transformers (feature-extraction pipeline) on the same ONNX files, fp32 and q8,
  * measured in the same run, each job in its own process: embeddings/s and word pieces/s on the short and mixed
  * corpora, p50/p95 latency of one 32-text batch, cold start (process start → first vector), peak RSS (VmHWM).
+ *
+ * The short corpus runs in paired rounds (embedder and transformers.js back to back, the order alternating), and
+ * each goal is judged on the median of the per-round ratios: on a shared 2-core VM the speed of the machine drifts
+ * over minutes, and two systems measured minutes apart can differ by more than the effect being measured.
  */
 
 type Dtype = 'fp32' | 'q8';
@@ -20,22 +24,57 @@ const GOALS = {
   peakRssMixedMb: 600,
 };
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median of each numeric field over rounds (a system's row). */
+function medianResult(rounds: readonly ThroughputResult[]): ThroughputResult {
+  const pick = (field: keyof ThroughputResult) => median(rounds.map((r) => Number(r[field] ?? Number.NaN)));
+  return {
+    ...rounds[0]!,
+    coldStartMs: pick('coldStartMs'),
+    embPerS: pick('embPerS'),
+    wpPerS: pick('wpPerS'),
+    p50Ms: pick('p50Ms'),
+    p95Ms: pick('p95Ms'),
+    peakRssMb: pick('peakRssMb'),
+    seconds: rounds.flatMap((r) => r.seconds),
+  };
+}
+
 async function run(): Promise<SuiteResult> {
   const quick = isQuick();
   const plan = {
+    rounds: quick ? 1 : 3,
     short: { limit: quick ? 600 : undefined, passes: quick ? 1 : 2 },
     mixed: { limit: quick ? 120 : undefined, passes: 1 },
     latencyReps: quick ? 10 : 40,
   };
-  const results = new Map<string, { short: ThroughputResult; mixed: ThroughputResult }>();
   const dtypes: Dtype[] = ['fp32', 'q8'];
   const systems: System[] = ['embedder', 'transformers.js'];
+  const shortRounds = new Map<string, ThroughputResult[]>();
+  const mixedResults = new Map<string, ThroughputResult>();
+  for (const dtype of dtypes) {
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const system of round % 2 === 0 ? systems : [...systems].reverse()) {
+        const job = { kind: 'throughput' as const, system, dtype, corpus: 'short' as const, ...plan.short, latencyReps: plan.latencyReps };
+        const result = await runChild<ThroughputResult>(job);
+        shortRounds.set(`${system} ${dtype}`, [...(shortRounds.get(`${system} ${dtype}`) ?? []), result]);
+      }
+    }
+    for (const system of systems) {
+      const job = { kind: 'throughput' as const, system, dtype, corpus: 'mixed' as const, ...plan.mixed, latencyReps: 0 };
+      mixedResults.set(`${system} ${dtype}`, await runChild<ThroughputResult>(job));
+    }
+  }
+  const results = new Map<string, { short: ThroughputResult; mixed: ThroughputResult }>();
   for (const dtype of dtypes) {
     for (const system of systems) {
-      const base = { kind: 'throughput' as const, system, dtype };
-      const short = await runChild<ThroughputResult>({ ...base, corpus: 'short', ...plan.short, latencyReps: plan.latencyReps });
-      const mixed = await runChild<ThroughputResult>({ ...base, corpus: 'mixed', ...plan.mixed, latencyReps: 0 });
-      results.set(`${system} ${dtype}`, { short, mixed });
+      const key = `${system} ${dtype}`;
+      results.set(key, { short: medianResult(shortRounds.get(key)!), mixed: mixedResults.get(key)! });
     }
   }
 
@@ -60,15 +99,23 @@ async function run(): Promise<SuiteResult> {
     const ours = results.get(`embedder ${dtype}`);
     const peer = results.get(`transformers.js ${dtype}`);
     if (!ours || !peer) continue;
-    const shortRatio = ours.short.embPerS / peer.short.embPerS;
+    const oursRounds = shortRounds.get(`embedder ${dtype}`)!;
+    const peerRounds = shortRounds.get(`transformers.js ${dtype}`)!;
+    const roundRatios = oursRounds.map((r, i) => r.embPerS / peerRounds[i]!.embPerS);
+    const shortRatio = median(roundRatios);
+    const coldStartDiffs = oursRounds.map((r, i) => r.coldStartMs - peerRounds[i]!.coldStartMs);
     const mixedRatio = ours.mixed.embPerS / peer.mixed.embPerS;
-    check(shortRatio >= GOALS.shortRatio[dtype], `${dtype} short: ${shortRatio.toFixed(2)}x transformers.js (goal >= ${GOALS.shortRatio[dtype]}x)`);
+    const each = (values: number[], digits: number) => values.map((v) => v.toFixed(digits)).join(', ');
+    check(
+      shortRatio >= GOALS.shortRatio[dtype],
+      `${dtype} short: ${shortRatio.toFixed(2)}x transformers.js, median of rounds [${each(roundRatios, 2)}] (goal >= ${GOALS.shortRatio[dtype]}x)`,
+    );
     check(mixedRatio >= GOALS.mixedRatio[dtype], `${dtype} mixed: ${mixedRatio.toFixed(2)}x transformers.js (goal >= ${GOALS.mixedRatio[dtype]}x)`);
     const p50 = ours.short.p50Ms ?? Number.NaN;
-    check(p50 <= GOALS.p50Ms[dtype], `${dtype} p50 of one 32-text batch: ${p50.toFixed(1)} ms (goal <= ${GOALS.p50Ms[dtype]} ms)`);
+    check(p50 <= GOALS.p50Ms[dtype], `${dtype} p50 of one 32-text batch: ${p50.toFixed(1)} ms, median of rounds (goal <= ${GOALS.p50Ms[dtype]} ms)`);
     check(
-      ours.short.coldStartMs <= peer.short.coldStartMs,
-      `${dtype} cold start: ${ours.short.coldStartMs.toFixed(0)} ms vs transformers.js ${peer.short.coldStartMs.toFixed(0)} ms (goal: no slower)`,
+      median(coldStartDiffs) <= 0,
+      `${dtype} cold start: ${ours.short.coldStartMs.toFixed(0)} ms vs transformers.js ${peer.short.coldStartMs.toFixed(0)} ms, ours minus theirs per round [${each(coldStartDiffs, 0)}] ms (goal: no slower)`,
     );
     check(ours.mixed.peakRssMb < GOALS.peakRssMixedMb, `${dtype} peak RSS on mixed: ${ours.mixed.peakRssMb.toFixed(0)} MB (goal < ${GOALS.peakRssMixedMb} MB; transformers.js ${peer.mixed.peakRssMb.toFixed(0)} MB)`);
   }
@@ -80,7 +127,7 @@ async function run(): Promise<SuiteResult> {
   return {
     suite: 'throughput',
     description:
-      `all-MiniLM-L6-v2, ${shortTexts} short texts (best of ${plan.short.passes}) and ${mixedTexts} mixed chunks; embedder: one embed() per corpus, ` +
+      `all-MiniLM-L6-v2, ${shortTexts} short texts (best of ${plan.short.passes} passes per process; medians of ${plan.rounds} paired rounds) and ${mixedTexts} mixed chunks; embedder: one embed() per corpus, ` +
       `transformers.js: pipeline calls of 32 (mean, normalize); latency: ${plan.latencyReps} calls of 32 short texts; each system in its own process`,
     rows,
     notes,
