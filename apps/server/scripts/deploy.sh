@@ -9,7 +9,11 @@ ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 # onnxruntime-node's install script would fetch CUDA extras; its CPU binary ships in the package.
 export ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false
-pnpm exec nx run @embedder/server:build --output-style=stream
+# The test suite sets DEPLOY_SKIP_BUILD=1: `pnpm test` has just built, and a rebuild there (or Nx restoring dist
+# from its cache) would delete dist/ under the tests running beside it.
+if [ -z "${DEPLOY_SKIP_BUILD:-}" ]; then
+  pnpm exec nx run @embedder/server:build --output-style=stream
+fi
 rm -rf "$OUT"
 # pnpm 10 needs --legacy (or inject-workspace-packages) to deploy a workspace package with workspace deps.
 pnpm --filter @embedder/server deploy --prod --legacy "$OUT"
