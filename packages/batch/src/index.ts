@@ -1,6 +1,6 @@
 export { BatchScheduler } from './scheduler';
 export { AdaptiveBudget, type AdaptiveBudgetOptions } from './adaptive-budget';
-export { planBatches, batchCapacity, paddedTokens, paddingBoundedCount, sortByLength, DEFAULT_MAX_PADDING_RATIO } from './plan';
+export { planBatches, batchCapacity, paddedTokens, paddingBoundedCount, sortByLength } from './plan';
 export type {
   SchedulableItem,
   BatchRunEvent,

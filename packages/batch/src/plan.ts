@@ -1,7 +1,5 @@
+import { DEFAULT_MAX_PADDING_RATIO } from '@embedder/core';
 import type { SchedulableItem } from './types';
-
-/** Padded tokens a batch may hold per real token before it is cut (see {@link paddingBoundedCount}). */
-export const DEFAULT_MAX_PADDING_RATIO = 1.3;
 
 /** Padded tokens of a batch: its longest item × its size. */
 export function paddedTokens(items: readonly SchedulableItem[]): number {

@@ -1,6 +1,6 @@
-import { EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder/core';
+import { DEFAULT_MAX_PADDING_RATIO, EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder/core';
 import { AdaptiveBudget } from './adaptive-budget';
-import { batchCapacity, DEFAULT_MAX_PADDING_RATIO, paddingBoundedCount, sortByLength } from './plan';
+import { batchCapacity, paddingBoundedCount, sortByLength } from './plan';
 import type {
   BatchRunEvent,
   BatchSchedulerOptions,

@@ -102,6 +102,9 @@ export const embedderSettingsSchema = z.object({
   preset: z.enum(['default', 'high-performance', 'low-memory', 'constrained']),
 });
 
+/** Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default). */
+export const DEFAULT_MAX_PADDING_RATIO = 1.3;
+
 /** The defaults of a new config. */
 export function defaultSettings(): EmbedderSettings {
   return {
@@ -111,7 +114,7 @@ export function defaultSettings(): EmbedderSettings {
     device: 'cpu',
     batchSize: 32,
     maxBatchTokens: 4096,
-    maxPaddingRatio: 1.3,
+    maxPaddingRatio: DEFAULT_MAX_PADDING_RATIO,
     normalize: true,
     truncate: true,
     cacheSize: 10_000,

@@ -29,6 +29,7 @@ export {
   EmbedderConfig,
   embedderSettingsSchema,
   defaultSettings,
+  DEFAULT_MAX_PADDING_RATIO,
   validateSettings,
   settingsFromEnv,
   ENV_VARIABLES,
