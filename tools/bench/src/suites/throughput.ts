@@ -1,5 +1,5 @@
 import type { ThroughputJob, ThroughputResult } from '../child';
-import { runChild } from '../measure';
+import { percentile, runChild } from '../measure';
 import { isQuick } from '../options';
 import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
 
@@ -24,11 +24,8 @@ const GOALS = {
   peakRssMixedMb: 600,
 };
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/** The middle value (the rounds are odd in number, so this is the true median). */
+const median = (values: readonly number[]) => percentile(values, 0.5);
 
 /** The median of each numeric field over rounds (a system's row). */
 function medianResult(rounds: readonly ThroughputResult[]): ThroughputResult {
