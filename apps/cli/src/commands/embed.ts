@@ -3,7 +3,7 @@ import { buildConfig, type ModelFlags } from '../config';
 import { createGenerator } from '../generator';
 import type { InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
-import { keepYoungGenerationSmall } from '../memory';
+import { keepHeapNearLiveSize } from '../memory';
 import { formatEmbeddingLine, openOutput, prepareResume } from '../output';
 import { createProgress } from '../progress';
 import { openTextSource, type TextSourceFlags } from './source';
@@ -44,7 +44,7 @@ export async function runEmbed(args: readonly string[], flags: EmbedFlags): Prom
     return;
   }
   if (resumed > 0) logger.info('resuming', { skipped: resumed, output: flags.output });
-  keepYoungGenerationSmall();
+  keepHeapNearLiveSize();
 
   const generator = await createGenerator(config, logger);
   const skipped = source.skipped();

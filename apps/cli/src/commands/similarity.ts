@@ -3,7 +3,7 @@ import { buildConfig, type ModelFlags } from '../config';
 import { createGenerator } from '../generator';
 import { recordsFromArgs, type InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
-import { keepYoungGenerationSmall } from '../memory';
+import { keepHeapNearLiveSize } from '../memory';
 import { openOutput } from '../output';
 import { openTextSource, type TextSourceFlags } from './source';
 
@@ -40,7 +40,7 @@ export async function runSimilarity(args: readonly string[], flags: SimilarityFl
   // Rejects an empty text argument before the model loads.
   recordsFromArgs(args);
   const source = ranking ? await openTextSource([], flags) : undefined;
-  if (ranking) keepYoungGenerationSmall();
+  if (ranking) keepHeapNearLiveSize();
 
   const generator = await createGenerator(config, logger);
   try {
