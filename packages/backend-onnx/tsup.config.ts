@@ -1,2 +1,3 @@
 import { embedderTsup } from '@embedder/tsup-config';
-export default embedderTsup();
+// onnx-worker runs each model replica in a worker thread (found as ./onnx-worker.js next to index.js).
+export default embedderTsup({ entry: ['src/index.ts', 'src/onnx-worker.ts'] });

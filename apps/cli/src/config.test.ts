@@ -7,9 +7,12 @@ describe('buildConfig', () => {
     expect(buildConfig({}, env).settings).toMatchObject({ dtype: 'q8', batchSize: 8, modelPath: '/models', normalize: true });
     const flagged = buildConfig({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model' }, env).settings;
     expect(flagged).toMatchObject({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model', modelPath: '/models' });
+    expect(buildConfig({}, { EMBEDDER_REPLICAS: '2' }).settings.replicas).toBe(2);
+    expect(buildConfig({ replicas: 1 }, { EMBEDDER_REPLICAS: '2' }).settings.replicas).toBe(1);
   });
   it('rejects bad values with INVALID_CONFIG naming them', () => {
     expect(() => buildConfig({}, { EMBEDDER_DTYPE: 'fp16' })).toThrow(/EMBEDDER_DTYPE must be one of fp32, q8, got 'fp16'/);
     expect(() => buildConfig({ batchSize: 100_000 }, {})).toThrow(/batchSize must be from 1 to 4096/);
+    expect(() => buildConfig({}, { EMBEDDER_REPLICAS: '0' })).toThrow(/EMBEDDER_REPLICAS must be a whole number from 1 to 64, got '0'/);
   });
 });

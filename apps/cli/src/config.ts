@@ -14,6 +14,7 @@ export interface ModelFlags {
   cachePath?: string;
   cacheSize?: number;
   threads?: number;
+  replicas?: number;
   /** false only when --no-memory-arena was given. */
   memoryArena?: boolean;
   offline?: boolean;
@@ -32,6 +33,7 @@ export function addModelOptions(command: Command): Command {
     .option('--cache-path <file>', 'persistent embedding cache file')
     .option('--cache-size <n>', 'in-memory cache entries, 0 = off (default 10000)', parseCount('--cache-size', 0))
     .option('--threads <n>', 'inference threads (default: all cores)', parseCount('--threads'))
+    .option('--replicas <n>', 'model copies running batches side by side, sharing the threads (default 2, 1 on one core)', parseCount('--replicas'))
     .option('--no-memory-arena', "release the runtime's memory between batches (less memory, slower)")
     .option('--offline', 'never download a model')
     .option('-v, --verbose', 'log progress details, and stack traces on errors');
@@ -53,6 +55,7 @@ export function buildConfig(flags: ModelFlags, env: NodeJS.ProcessEnv = process.
   if (flags.cachePath !== undefined) overrides.cachePath = flags.cachePath;
   if (flags.cacheSize !== undefined) overrides.cacheSize = flags.cacheSize;
   if (flags.threads !== undefined) overrides.threads = flags.threads;
+  if (flags.replicas !== undefined) overrides.replicas = flags.replicas;
   if (flags.memoryArena === false) overrides.memoryArena = false;
   if (flags.offline === true) overrides.offline = true;
   return EmbedderConfig.create({ ...fromEnv, ...overrides });

@@ -48,6 +48,7 @@ const MODEL_FLAGS = {
   dtype: 'EMBEDDER_DTYPE',
   backend: 'EMBEDDER_BACKEND',
   threads: 'EMBEDDER_THREADS',
+  replicas: 'EMBEDDER_REPLICAS',
 } as const;
 
 /** The validated server configuration. */

@@ -28,9 +28,13 @@ export class OnnxBackend implements Backend {
 
   async createSession(model: ModelSpec, options: SessionOptions): Promise<BackendSession> {
     if (!this.#ort) await this.init();
+    // intraOpThreads is the total: each replica gets its share.
+    const replicas = options.replicas ?? 1;
+    const threads = options.intraOpThreads ?? availableParallelism();
     return OnnxSession.load(this.#ort!, this.#runtime, model, {
       ...options,
-      intraOpThreads: options.intraOpThreads ?? availableParallelism(),
+      replicas,
+      intraOpThreads: Math.max(1, Math.floor(threads / replicas)),
     });
   }
 

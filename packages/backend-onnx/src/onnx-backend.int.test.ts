@@ -93,4 +93,37 @@ describe('onnx backend', () => {
     await session.dispose();
     await expect(session.run(batchOf([[1, 2]]))).rejects.toMatchObject({ code: 'DISPOSED' });
   });
+
+  describe('with replicas on worker threads', () => {
+    it('gives the same tiny-bert vectors as one session, runs batches side by side, and reports its replicas', async () => {
+      const reference = loadTinyBertReference();
+      const session = await backend.createSession(spec(tinyDir), { dtype: 'fp32', device: 'cpu', intraOpThreads: 2, replicas: 2 });
+      expect(session.concurrency).toBe(2);
+      expect(session.info).toMatchObject({ replicas: 2, intraOpThreads: 1 });
+      const rows = reference.map((row) => row.input_ids);
+      // Every row on its own batch, all submitted at once: both replicas take a share.
+      const vectors = await Promise.all(rows.map((ids) => session.run(batchOf([ids]))));
+      for (const [i, row] of reference.entries()) expect(maxAbsDiff(l2NormalizeRows(vectors[i]!, 16), row.mean)).toBeLessThan(1e-5);
+      await session.dispose();
+    });
+
+    it('maps a runtime failure to INFERENCE_FAILED and keeps serving, then refuses after dispose', async () => {
+      const session = await backend.createSession(spec(vespaFolder('dummy_transformer.onnx')), { dtype: 'fp32', device: 'cpu', replicas: 2 });
+      const [bad, good] = await Promise.allSettled([session.run(batchOf([[1, 500]])), session.run(batchOf([[1, 2, 3]]))]);
+      expect(bad.status === 'rejected' && isEmbedderError(bad.reason, 'INFERENCE_FAILED')).toBe(true);
+      expect(good.status === 'fulfilled' && good.value.length).toBe(16);
+      expect(await session.run(batchOf([[4, 5]]))).toHaveLength(16);
+      await session.dispose();
+      await expect(session.run(batchOf([[1, 2]]))).rejects.toMatchObject({ code: 'DISPOSED' });
+    });
+
+    it('fails with MODEL_INVALID naming the file when the workers cannot load it', async () => {
+      const corrupt = join(temp, 'corrupt-replicas');
+      mkdirSync(join(corrupt, 'onnx'), { recursive: true });
+      writeFileSync(join(corrupt, 'onnx/model.onnx'), 'this is not an onnx file');
+      const error = await backend.createSession(spec(corrupt), { dtype: 'fp32', device: 'cpu', replicas: 2 }).catch((e: unknown) => e);
+      expect(isEmbedderError(error, 'MODEL_INVALID')).toBe(true);
+      expect((error as Error).message).toContain(join(corrupt, 'onnx/model.onnx'));
+    });
+  });
 });

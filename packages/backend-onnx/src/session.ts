@@ -11,6 +11,7 @@ import {
   type SessionOptions,
   type TokenizedBatch,
 } from '@embedder/core';
+import { loadInThreadReplica, loadWorkerReplica, type Replica } from './replicas';
 
 /** ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). */
 export const ONNX_FILES: Readonly<Record<SessionOptions['dtype'], readonly string[]>> = {
@@ -39,30 +40,42 @@ export async function findOnnxFile(dir: string, dtype: SessionOptions['dtype']):
 const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 const POOLED_OUTPUTS = ['sentence_embedding', 'pooler_output'];
 
-/** A model loaded in onnxruntime-node. */
+/**
+ * A model loaded in onnxruntime-node: one replica on the calling thread, or several on worker threads that run
+ * batches side by side (each on its share of the threads).
+ */
 export class OnnxSession implements BackendSession {
   readonly info: SessionInfo;
   readonly dimension: number;
-  readonly #session: Ort.InferenceSession;
-  readonly #ort: typeof Ort;
+  readonly concurrency: number;
+  readonly #replicas: readonly Replica[];
+  readonly #idle: Replica[];
+  readonly #waiting: ((replica: Replica) => void)[] = [];
   readonly #model: ModelSpec;
+  readonly #inputNames: readonly string[];
   readonly #outputName: string;
   /** Positions the model has (config.json max_position_embeddings); models with relative positions have no limit. */
   readonly #maxPositions: number;
   #disposed = false;
 
-  private constructor(ort: typeof Ort, session: Ort.InferenceSession, model: ModelSpec, info: SessionInfo) {
-    this.#ort = ort;
-    this.#session = session;
+  private constructor(replicas: readonly Replica[], model: ModelSpec, info: SessionInfo) {
+    this.#replicas = replicas;
+    this.#idle = [...replicas];
+    this.concurrency = replicas.length;
     this.#model = model;
     this.info = info;
     this.dimension = model.dimension;
     const positions = Number(model.config.max_position_embeddings);
     this.#maxPositions = Number.isInteger(positions) && positions > 0 ? positions : Number.POSITIVE_INFINITY;
-    this.#outputName = HIDDEN_STATE_OUTPUTS.find((name) => session.outputNames.includes(name)) ?? session.outputNames[0]!;
+    const first = replicas[0]!;
+    this.#inputNames = first.inputNames;
+    this.#outputName = HIDDEN_STATE_OUTPUTS.find((name) => first.outputNames.includes(name)) ?? first.outputNames[0]!;
   }
 
-  /** Loads the model's ONNX file for `options.dtype`. */
+  /**
+   * Loads the model's ONNX file for `options.dtype`: `options.replicas` copies (default 1), each with
+   * `options.intraOpThreads` threads. More than one runs each copy on its own worker thread.
+   */
   static async load(ort: typeof Ort, runtime: string, model: ModelSpec, options: SessionOptions): Promise<OnnxSession> {
     if (model.dense.length > 0) {
       throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the onnx backend does not run yet`);
@@ -70,6 +83,10 @@ export class OnnxSession implements BackendSession {
     const file = await findOnnxFile(model.dir, options.dtype);
     const { size } = await stat(file);
     const threads = options.intraOpThreads;
+    const replicaCount = options.replicas ?? 1;
+    if (!Number.isInteger(replicaCount) || replicaCount < 1) {
+      throw new EmbedderError('INVALID_CONFIG', `replicas must be a whole number >= 1, got ${replicaCount}`);
+    }
     const sessionOptions: Ort.InferenceSession.SessionOptions = {
       executionProviders: options.device === 'cuda' ? ['cuda'] : options.device === 'auto' ? ['cuda', 'cpu'] : ['cpu'],
       // 'extended' runs as fast as 'all' on BERT-style encoders (measured: q8 short corpus 1,008 vs 985 emb/s) and
@@ -88,68 +105,101 @@ export class OnnxSession implements BackendSession {
       // process wants the same cores (measured with pnpm bench throughput under load).
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(file, sessionOptions);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+    const loaded = await Promise.allSettled(
+      Array.from({ length: replicaCount }, () =>
+        replicaCount === 1 ? loadInThreadReplica(ort, file, sessionOptions) : loadWorkerReplica(file, sessionOptions),
+      ),
+    );
+    const replicas = loaded.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = loaded.find((result) => result.status === 'rejected');
+    if (failure) {
+      await Promise.all(replicas.map((replica) => replica.release()));
+      const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
       if (options.device === 'cuda' && /cuda/i.test(reason)) {
-        throw new EmbedderError('BACKEND_UNAVAILABLE', `onnxruntime-node has no working CUDA execution provider here: ${reason}`, { cause: error });
+        throw new EmbedderError('BACKEND_UNAVAILABLE', `onnxruntime-node has no working CUDA execution provider here: ${reason}`, { cause: failure.reason });
       }
       throw new EmbedderError('MODEL_INVALID', `${file} (${size} bytes) could not be loaded by onnxruntime: ${reason.split('\n')[0]}`, {
-        cause: error,
+        cause: failure.reason,
         details: { file },
       });
     }
-    const unknown = session.inputNames.filter((name) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(name));
-    if (unknown.length > 0 || !session.inputNames.includes('input_ids')) {
-      await session.release();
-      throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${session.inputNames.join(', ')}; expected input_ids, attention_mask and optionally token_type_ids`);
+    const inputNames = replicas[0]!.inputNames;
+    const unknown = inputNames.filter((name) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(name));
+    if (unknown.length > 0 || !inputNames.includes('input_ids')) {
+      await Promise.all(replicas.map((replica) => replica.release()));
+      throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${inputNames.join(', ')}; expected input_ids, attention_mask and optionally token_type_ids`);
     }
-    return new OnnxSession(ort, session, model, {
+    return new OnnxSession(replicas, model, {
       backend: 'onnx',
       runtime,
       dtype: options.dtype,
       device: options.device,
       modelFile: file,
-      inputNames: [...session.inputNames],
+      inputNames: [...inputNames],
       ...(threads === undefined ? {} : { intraOpThreads: threads }),
+      replicas: replicaCount,
     });
   }
 
   async run(batch: TokenizedBatch): Promise<Float32Array> {
     if (this.#disposed) throw new EmbedderError('DISPOSED', 'the onnx session was disposed');
     assertBatchShape(batch, this.#maxPositions);
-    const dims = [batch.batchSize, batch.sequenceLength];
     const arrays: Record<string, BigInt64Array> = {
       input_ids: batch.inputIds,
       attention_mask: batch.attentionMask,
       token_type_ids: batch.tokenTypeIds,
     };
-    const feeds: Record<string, Ort.Tensor> = {};
-    for (const name of this.#session.inputNames) feeds[name] = new this.#ort.Tensor('int64', arrays[name]!, dims);
-    let outputs: Ort.InferenceSession.ReturnType;
+    const inputs: Record<string, BigInt64Array> = {};
+    for (const name of this.#inputNames) inputs[name] = arrays[name]!;
+    const replica = await this.#acquire();
+    let output: Awaited<ReturnType<Replica['run']>>;
     try {
-      outputs = await this.#session.run(feeds, [this.#outputName]);
+      output = await replica.run(inputs, [batch.batchSize, batch.sequenceLength], this.#outputName);
     } catch (error) {
+      if (this.#disposed) throw new EmbedderError('DISPOSED', 'the onnx session was disposed', { cause: error });
       const reason = error instanceof Error ? error.message : String(error);
       throw new EmbedderError('INFERENCE_FAILED', `onnxruntime failed on a batch of ${batch.batchSize}x${batch.sequenceLength}: ${reason}`, { cause: error });
-    }
-    const output = outputs[this.#outputName]!;
-    try {
-      const data = output.data as Float32Array;
-      if (output.dims.length === 2 || POOLED_OUTPUTS.includes(this.#outputName)) return Float32Array.from(data);
-      const hiddenSize = Number(output.dims[2]);
-      // Pooling reads the runtime's output buffer directly: no copy of the [batch, seq, hidden] tensor.
-      return poolHiddenStates(data, batch.attentionMask, { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize }, this.#model.pooling);
     } finally {
-      output.dispose();
+      this.#releaseReplica(replica);
     }
+    try {
+      const { data, dims } = output;
+      if (dims.length === 2 || POOLED_OUTPUTS.includes(this.#outputName)) return Float32Array.from(data);
+      // Pooling reads the runtime's output buffer directly: no copy of the [batch, seq, hidden] tensor.
+      return poolHiddenStates(data, batch.attentionMask, { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize: dims[2]! }, this.#model.pooling);
+    } finally {
+      output.release();
+    }
+  }
+
+  /** Runs a tiny batch on every replica, so no first request meets a cold one. */
+  async warmup(): Promise<void> {
+    const tiny: TokenizedBatch = {
+      inputIds: BigInt64Array.from([101n, 102n]),
+      attentionMask: BigInt64Array.from([1n, 1n]),
+      tokenTypeIds: new BigInt64Array(2),
+      batchSize: 1,
+      sequenceLength: 2,
+    };
+    await Promise.all(this.#replicas.map(() => this.run(tiny)));
+  }
+
+  /** An idle replica, waiting for one when all are busy. */
+  #acquire(): Promise<Replica> {
+    const replica = this.#idle.pop();
+    if (replica) return Promise.resolve(replica);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #releaseReplica(replica: Replica): void {
+    const next = this.#waiting.shift();
+    if (next) next(replica);
+    else this.#idle.push(replica);
   }
 
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#session.release();
+    await Promise.all(this.#replicas.map((replica) => replica.release()));
   }
 }

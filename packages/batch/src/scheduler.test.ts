@@ -341,4 +341,43 @@ describe('BatchScheduler', () => {
     ]);
     expect(scheduler.stats()).toMatchObject({ batches: 2, items: 3, tokens: 24, paddedTokens: 24, queued: 0 });
   });
+
+  describe('with concurrency', () => {
+    it('keeps `concurrency` batches running, never more, and prepares the next while they run', async () => {
+      const ex = gatedExecutor();
+      const scheduler = new BatchScheduler<Item, string[], string>({ ...ex, maxBatchSize: 2, concurrency: 2, prefetch: 2 });
+      const done = scheduler.submit(Array.from({ length: 12 }, (_, i) => item(`t${i}`, 5)));
+      await flush();
+      expect(ex.running()).toBe(2);
+      expect(ex.prepared).toHaveLength(4);
+      await ex.release();
+      expect(ex.running()).toBe(2);
+      while (ex.running() > 0) await ex.release();
+      expect(await done).toEqual(Array.from({ length: 12 }, (_, i) => `r:t${i}`));
+      expect(ex.batches.every((batch) => batch.length === 2)).toBe(true);
+    });
+
+    it('shares a call too small to fill every idle slot out by tokens, so the slots finish together', async () => {
+      const ex = gatedExecutor();
+      const scheduler = new BatchScheduler<Item, string[], string>({ ...ex, maxBatchSize: 32, concurrency: 2 });
+      // 4 texts of 30 tokens and 24 of 5: half the 240 tokens is the 4 long ones, the other half the 24 short.
+      const items = [...Array.from({ length: 4 }, (_, i) => item(`long${i}`, 30)), ...Array.from({ length: 24 }, (_, i) => item(`short${i}`, 5))];
+      const done = scheduler.submit(items);
+      await flush();
+      expect(ex.batches).toEqual([items.slice(0, 4).map((i) => i.id), items.slice(4).map((i) => i.id)]);
+      await ex.release();
+      await ex.release();
+      expect(await done).toEqual(items.map((i) => `r:${i.id}`));
+    });
+
+    it('fills whole batches when there is enough work for every slot', async () => {
+      const { scheduler, seen } = immediate({ maxBatchSize: 8, concurrency: 2 });
+      await scheduler.submit(Array.from({ length: 40 }, (_, i) => item(`t${i}`, 4)));
+      expect(seen.map((batch) => batch.length)).toEqual([8, 8, 8, 8, 8]);
+    });
+
+    it('rejects a concurrency below 1 with INVALID_CONFIG', () => {
+      expect(() => immediate({ concurrency: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    });
+  });
 });

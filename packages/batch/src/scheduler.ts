@@ -50,7 +50,8 @@ function checkCount(name: string, value: number, min: number): number {
 
 /**
  * Merges the items of concurrent submit() calls into batches under a token budget, sorted by length within a window,
- * runs one batch at a time while the next is prepared, and hands each call its results in input order.
+ * runs one batch at a time (or `concurrency` at once) while the next is prepared, and hands each call its results in
+ * input order.
  * It knows nothing of models: items carry a token count, the caller supplies prepare() and execute().
  */
 export class BatchScheduler<I extends SchedulableItem, P, R> {
@@ -62,6 +63,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   readonly #maxPaddingRatio: number;
   readonly #maxQueueItems: number;
   readonly #prefetch: number;
+  readonly #concurrency: number;
   readonly #adaptive: AdaptiveBudget | undefined;
   readonly #clock: () => number;
   readonly #onBatch: ((event: BatchRunEvent) => void) | undefined;
@@ -92,6 +94,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     const maxQueue = options.maxQueueItems ?? Number.POSITIVE_INFINITY;
     this.#maxQueueItems = maxQueue === Number.POSITIVE_INFINITY ? maxQueue : checkCount('maxQueueItems', maxQueue, 1);
     this.#prefetch = checkCount('prefetch', options.prefetch ?? 1, 0);
+    this.#concurrency = checkCount('concurrency', options.concurrency ?? 1, 1);
     this.#clock = options.clock ?? (() => performance.now());
     this.#onBatch = options.onBatch;
     this.#logger = options.logger ?? noopLogger;
@@ -119,7 +122,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     return this.#queue.length + (this.#window.length - this.#windowPos) + prepared;
   }
 
-  /** Items in the batch executing now. */
+  /** Items in the batches executing now. */
   running(): number {
     return this.#runningItems;
   }
@@ -213,7 +216,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   }
 
   #pump(): void {
-    while (this.#running === 0) {
+    while (this.#running < this.#concurrency) {
       const batch = this.#ready.shift() ?? this.#prepareNext(false);
       if (!batch) break;
       this.#start(batch);
@@ -252,7 +255,15 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       this.#windowPos = 0;
     }
     const longest = this.#window[this.#windowPos]?.tokens ?? 1;
-    const count = paddingBoundedCount(this.#window, this.#windowPos, batchCapacity(longest, budget, this.#maxBatchSize), this.#maxPaddingRatio);
+    const capacity = batchCapacity(longest, budget, this.#maxBatchSize);
+    // Starting now with several idle slots and too little work to fill them all: share it out by tokens so the slots
+    // finish together. Balance matters more here than the padding bound: a cut made for padding would leave the
+    // rest to one slot.
+    const idle = this.#concurrency - this.#running;
+    const sharing = !onlyFull && idle > 1 && this.#window.length - this.#windowPos + this.#queue.length < idle * capacity;
+    const count = sharing
+      ? Math.min(capacity, this.#fairShare(idle))
+      : paddingBoundedCount(this.#window, this.#windowPos, capacity, this.#maxPaddingRatio);
     const entries = this.#window.slice(this.#windowPos, this.#windowPos + count);
     this.#windowPos += entries.length;
     if (this.#windowPos >= this.#window.length) {
@@ -260,6 +271,20 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       this.#windowPos = 0;
     }
     return entries;
+  }
+
+  /**
+   * Items from the window's position whose tokens come to a 1/`slots` share of all waiting tokens (the window is
+   * sorted longest first, so this batch's longer items are fewer).
+   */
+  #fairShare(slots: number): number {
+    let total = 0;
+    for (let i = this.#windowPos; i < this.#window.length; i++) total += this.#window[i]!.tokens;
+    for (const entry of this.#queue) total += entry.tokens;
+    let taken = 0;
+    let count = 0;
+    while (this.#windowPos + count < this.#window.length && taken * slots < total) taken += this.#window[this.#windowPos + count++]!.tokens;
+    return Math.max(1, count);
   }
 
   #queueFillsBatch(budget: number): boolean {

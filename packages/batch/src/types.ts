@@ -51,6 +51,11 @@ export interface BatchSchedulerOptions<I extends SchedulableItem, P, R> {
    */
   prefetch?: number;
   /**
+   * Batches executing at once (a backend session with several model replicas). When fewer items wait than would fill
+   * every idle slot, they are spread evenly over the idle slots, so one small call finishes sooner. @default 1
+   */
+  concurrency?: number;
+  /**
    * Adapt the token budget so that one batch takes about this long (ms), from measured execute times. The budget stays
    * within [minBatchTokens, maxBatchTokens]. Unset: the budget is maxBatchTokens.
    */

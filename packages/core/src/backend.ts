@@ -25,6 +25,11 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** Threads across operators; default 1. */
   interOpThreads?: number;
+  /**
+   * Copies of the model that run batches side by side, each on its share of intraOpThreads (backends that cannot
+   * run batches at once use 1). @default 1
+   */
+  replicas?: number;
   /** Keep the runtime's memory arena (faster, holds memory between batches). @default true */
   memoryArena?: boolean;
   logger?: Logger;
@@ -42,7 +47,10 @@ export interface SessionInfo {
   modelFile: string;
   /** Model input names in the order the model declares them. */
   inputNames: readonly string[];
+  /** Threads inside one operator, per replica. */
   intraOpThreads?: number;
+  /** Copies of the model running batches side by side. */
+  replicas?: number;
 }
 
 /** A model loaded in a backend, ready to run batches. */
@@ -50,6 +58,8 @@ export interface BackendSession {
   readonly info: SessionInfo;
   /** Length of each output vector. */
   readonly dimension: number;
+  /** run() calls the session executes at once; callers keep this many batches in flight. @default 1 */
+  readonly concurrency?: number;
   /**
    * Runs a batch and returns the pooled (not normalised) vectors, row-major [batchSize × dimension].
    * Throws EmbedderError INFERENCE_FAILED on a runtime failure.

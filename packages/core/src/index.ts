@@ -29,6 +29,7 @@ export {
   EmbedderConfig,
   embedderSettingsSchema,
   defaultSettings,
+  defaultReplicas,
   DEFAULT_MAX_PADDING_RATIO,
   validateSettings,
   settingsFromEnv,

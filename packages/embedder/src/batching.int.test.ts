@@ -11,7 +11,8 @@ describe('EmbeddingGenerator batching (@embedder/batch)', () => {
   const events: BatchEvent[] = [];
   beforeAll(async () => {
     // Length cutting off: these tests are about merging calls and the budget.
-    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withMaxPaddingRatio(1000), { maxQueueInputs: 40 });
+    // One replica: with two, a small call is shared between them rather than merged into one batch.
+    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withMaxPaddingRatio(1000).withReplicas(1), { maxQueueInputs: 40 });
     generator.onBatch((event) => events.push(event));
   });
   afterAll(() => generator.dispose());
@@ -57,6 +58,26 @@ describe('EmbeddingGenerator batching (@embedder/batch)', () => {
   });
 });
 
+describe('EmbeddingGenerator with model replicas', () => {
+  it('gives the reference vectors with two replicas sharing the cores, and shares a small call between them', async () => {
+    const reference = loadMiniLmReference();
+    const generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withThreads(2).withReplicas(2));
+    try {
+      expect(generator.getStats().tuning).toMatchObject({ replicas: 2, threads: 2 });
+      const events: BatchEvent[] = [];
+      generator.onBatch((event) => events.push(event));
+      const vectors = await generator.embed(reference.map((row) => row.text));
+      reference.forEach((row, i) => expect(cosine(vectors[i]!, row.embedding)).toBeGreaterThanOrEqual(0.99999));
+      events.length = 0;
+      // Eight texts of one length: one batch would leave a replica idle, so each takes four.
+      await generator.embed(new Array<string>(8).fill(reference[0]!.text));
+      expect(events.map((e) => e.size)).toEqual([4, 4]);
+    } finally {
+      await generator.dispose();
+    }
+  });
+});
+
 describe('optimizeForConstraints calibration', () => {
   it('measures dtypes and budgets at create() and reports its choice in getStats().tuning', async () => {
     const config = new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).optimizeForConstraints(2048, 50, 5000);
@@ -71,6 +92,7 @@ describe('optimizeForConstraints calibration', () => {
       expect(generator.model.dtype).toBe(chosen.dtype);
       expect(generator.settings.maxBatchTokens).toBe(chosen.maxBatchTokens);
       expect(generator.settings.threads).toBe(chosen.threads);
+      expect(generator.settings.replicas).toBe(1);
       expect(generator.getStats().preset).toBe('constrained');
       const [vector] = await generator.embed([texts[0]!]);
       expect(vector).toHaveLength(384);

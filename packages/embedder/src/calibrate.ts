@@ -88,7 +88,7 @@ export async function calibrate(args: {
   };
   const load = async (dtype: Dtype, threads: number): Promise<BackendSession> => {
     await close();
-    const session = await backend.createSession(spec, { dtype, device: settings.device, intraOpThreads: threads, memoryArena: settings.memoryArena, logger });
+    const session = await backend.createSession(spec, { dtype, device: settings.device, intraOpThreads: threads, replicas: 1, memoryArena: settings.memoryArena, logger });
     open = { session, dtype, threads };
     await warmupSession(session);
     return session;
@@ -155,5 +155,6 @@ export async function calibrate(args: {
     calibrationMs: Math.round(performance.now() - started),
   };
   logger.info('calibrated for constraints', report);
-  return { session, settings: { ...settings, dtype: chosen.dtype, maxBatchTokens: chosen.maxBatchTokens, threads: chosen.threads }, report };
+  // One replica: the measurements are of one, and a latency target is best met by one batch on every thread.
+  return { session, settings: { ...settings, dtype: chosen.dtype, maxBatchTokens: chosen.maxBatchTokens, threads: chosen.threads, replicas: 1 }, report };
 }

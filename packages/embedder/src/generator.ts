@@ -127,6 +127,7 @@ export class EmbeddingGenerator {
       dtype: settings.dtype,
       device: settings.device,
       intraOpThreads: settings.threads,
+      replicas: settings.replicas,
       memoryArena: settings.memoryArena,
       logger,
     });
@@ -143,7 +144,7 @@ export class EmbeddingGenerator {
         cache,
         weightsFingerprint,
         ...(options.maxQueueInputs === undefined ? {} : { maxQueueInputs: options.maxQueueInputs }),
-        tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}), ...(calibration ? { calibration: calibration.report } : {}) },
+        tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, replicas: settings.replicas, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}), ...(calibration ? { calibration: calibration.report } : {}) },
       });
     } catch (error) {
       await session.dispose();

@@ -34,8 +34,8 @@ interface QueueItem {
 
 /**
  * Runs encoded texts through the backend session with the @embedder/batch scheduler: concurrent calls merge into
- * token-budget batches of similar length, one batch runs at a time (the session already uses every core) while the
- * next is collated, and each call gets its pooled vectors back in input order.
+ * token-budget batches of similar length, one batch runs per model replica (each already uses its share of the cores)
+ * while the next are collated, and each call gets its pooled vectors back in input order.
  */
 export class InferenceQueue {
   readonly #scheduler: BatchScheduler<QueueItem, TokenizedBatch, Float32Array>;
@@ -50,6 +50,9 @@ export class InferenceQueue {
         for (let row = 0; row < batch.batchSize; row++) vectors[row] = pooled.slice(row * dimension, (row + 1) * dimension);
         return vectors;
       },
+      // One batch in flight per model replica, and as many prepared ahead.
+      concurrency: session.concurrency ?? 1,
+      prefetch: session.concurrency ?? 1,
       maxBatchSize: options.batchSize,
       maxBatchTokens: options.maxBatchTokens,
       ...(options.maxQueueInputs === undefined ? {} : { maxQueueItems: options.maxQueueInputs }),

@@ -21,6 +21,7 @@ export async function runInfo(flags: ModelFlags): Promise<void> {
         normalize: settings.normalize,
         truncate: settings.truncate,
         threads: settings.threads,
+        replicas: settings.replicas,
         cacheSize: settings.cacheSize,
         ...(settings.cachePath === undefined ? {} : { cachePath: settings.cachePath }),
         ...(settings.modelPath === undefined ? {} : { modelPath: settings.modelPath }),
