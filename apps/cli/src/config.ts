@@ -33,7 +33,7 @@ export function addModelOptions(command: Command): Command {
     .option('--cache-path <file>', 'persistent embedding cache file')
     .option('--cache-size <n>', 'in-memory cache entries, 0 = off (default 10000)', parseCount('--cache-size', 0))
     .option('--threads <n>', 'inference threads (default: all cores)', parseCount('--threads'))
-    .option('--replicas <n>', 'model copies running batches side by side, sharing the threads (default 2, 1 on one core)', parseCount('--replicas'))
+    .option('--replicas <n>', 'model copies running batches side by side, sharing the threads (default 1; more is faster on short texts and holds more memory)', parseCount('--replicas'))
     .option('--no-memory-arena', "release the runtime's memory between batches (less memory, slower)")
     .option('--offline', 'never download a model')
     .option('-v, --verbose', 'log progress details, and stack traces on errors');

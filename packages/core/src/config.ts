@@ -57,7 +57,7 @@ export interface EmbedderSettings {
   threads: number;
   /**
    * Copies of the model running batches side by side, each on threads / replicas threads (onnx backend; others
-   * run one). @default 2 (1 on one core): see {@link defaultReplicas}
+   * run one). Faster on short texts, at the cost of memory: see {@link throughputReplicas}. @default 1
    */
   replicas: number;
   /** Keep the runtime's memory arena between batches. @default true */
@@ -114,12 +114,15 @@ export const embedderSettingsSchema = z.object({
 export const DEFAULT_MAX_PADDING_RATIO = 1.3;
 
 /**
- * Two replicas on one thread each beat one replica on two threads on a 2-core AMD EPYC (AVX2), alternating rounds in
- * one process: short corpus q8 598 vs 460 emb/s, fp32 403 vs 335; p50 of a 32-text call 64.5 vs 76.5 ms (q8) and
- * 92.3 vs 101.9 (fp32); mixed corpus q8 56.2 vs 53.1. Small batches leave one runtime's threads waiting on each
- * other; two runtimes do not wait. Each replica holds its own copy of the weights (fp32 90 MB, q8 23 MB).
+ * The replicas highPerformance() runs: 2 (1 on one core). Two replicas on one thread each beat one replica on two
+ * threads on a 2-core AMD EPYC (AVX2), alternating rounds in one process: short corpus q8 598 vs 460 emb/s, fp32 403
+ * vs 335; p50 of a 32-text call 64.5 vs 76.5 ms (q8) and 92.3 vs 101.9 (fp32); mixed corpus q8 56.2 vs 53.1, fp32
+ * even. Small batches leave one runtime's threads waiting on each other; two runtimes do not wait. The price is
+ * memory, which is why it is not the default: each replica holds its own weights and its own activation arena
+ * (peak RSS embedding the mixed corpus, a process each: fp32 701 vs 355 MB, q8 613 vs 312 MB; streaming 100,000
+ * lines q8: 458 vs 298 MB).
  */
-export function defaultReplicas(cores = availableParallelism()): number {
+export function throughputReplicas(cores = availableParallelism()): number {
   return Math.max(1, Math.min(2, cores));
 }
 
@@ -137,7 +140,7 @@ export function defaultSettings(): EmbedderSettings {
     truncate: true,
     cacheSize: 10_000,
     threads: Math.max(1, availableParallelism()),
-    replicas: defaultReplicas(),
+    replicas: 1,
     memoryArena: true,
     offline: false,
     preset: 'default',
@@ -238,7 +241,7 @@ export class EmbedderConfig {
 
   /**
    * Throughput first: int8 weights, a larger token budget (fewer, larger runs: 64 texts of up to 64 tokens in one),
-   * every core, shared by the default replicas.
+   * every core, shared by two model replicas (see {@link throughputReplicas}).
    */
   highPerformance(): EmbedderConfig {
     return this.#with({
@@ -247,7 +250,7 @@ export class EmbedderConfig {
       batchSize: Math.max(this.settings.batchSize, 64),
       maxBatchTokens: 4096,
       threads: Math.max(1, availableParallelism()),
-      replicas: defaultReplicas(),
+      replicas: throughputReplicas(),
       memoryArena: true,
     });
   }

@@ -29,7 +29,7 @@ export {
   EmbedderConfig,
   embedderSettingsSchema,
   defaultSettings,
-  defaultReplicas,
+  throughputReplicas,
   DEFAULT_MAX_PADDING_RATIO,
   validateSettings,
   settingsFromEnv,
