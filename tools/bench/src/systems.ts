@@ -50,6 +50,7 @@ export async function openEmbedder(job: EmbedderJobConfig): Promise<BenchSystem>
         batchSize: s.batchSize,
         maxBatchTokens: s.maxBatchTokens,
         threads: s.threads,
+        replicas: s.replicas,
         memoryArena: s.memoryArena,
         cacheSize: presetCacheSize,
         tuning: generator.getStats().tuning,

@@ -33,6 +33,7 @@ async function run(): Promise<SuiteResult> {
         batch_size: Number(d.batchSize),
         max_batch_tokens: Number(d.maxBatchTokens),
         threads: Number(d.threads),
+        replicas: Number(d.replicas),
         arena: String(d.memoryArena),
         cache: Number(d.cacheSize),
         short_emb_per_s: short.embPerS,
