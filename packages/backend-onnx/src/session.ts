@@ -172,18 +172,6 @@ export class OnnxSession implements BackendSession {
     }
   }
 
-  /** Runs a tiny batch on every replica, so no first request meets a cold one. */
-  async warmup(): Promise<void> {
-    const tiny: TokenizedBatch = {
-      inputIds: BigInt64Array.from([101n, 102n]),
-      attentionMask: BigInt64Array.from([1n, 1n]),
-      tokenTypeIds: new BigInt64Array(2),
-      batchSize: 1,
-      sequenceLength: 2,
-    };
-    await Promise.all(this.#replicas.map(() => this.run(tiny)));
-  }
-
   /** An idle replica, waiting for one when all are busy. */
   #acquire(): Promise<Replica> {
     const replica = this.#idle.pop();

@@ -99,16 +99,20 @@ export interface BackendRegistration {
   create(): Backend | Promise<Backend>;
 }
 
-/** Runs the session's own warmup, or a one-text batch of [CLS] [SEP] when it has none. */
+/**
+ * Runs the session's own warmup, or a one-text batch of [CLS] [SEP] when it has none: `concurrency` of them at once,
+ * so every replica of the model is warm.
+ */
 export async function warmupSession(session: BackendSession): Promise<void> {
   if (session.warmup) return session.warmup();
-  await session.run({
+  const tiny: TokenizedBatch = {
     inputIds: BigInt64Array.from([101n, 102n]),
     attentionMask: BigInt64Array.from([1n, 1n]),
     tokenTypeIds: new BigInt64Array(2),
     batchSize: 1,
     sequenceLength: 2,
-  });
+  };
+  await Promise.all(Array.from({ length: session.concurrency ?? 1 }, () => session.run(tiny)));
 }
 
 /**

@@ -257,9 +257,9 @@ export class EmbedderConfig {
   }
 
   /**
-   * Memory first: a small token budget, a smaller cache, and one copy of the weights (one replica). The runtime's memory arena stays on: measured on Linux
-   * (glibc), turning it off raised peak RSS (596 vs 434 MB on the mixed corpus) and was slower; the `memoryArena`
-   * setting is there for allocators where it helps.
+   * Memory first: a small token budget, a smaller cache, and one copy of the weights (one replica). The runtime's
+   * memory arena stays on: measured on Linux (glibc), turning it off raised peak RSS (596 vs 434 MB on the mixed
+   * corpus) and was slower; the `memoryArena` setting is there for allocators where it helps.
    */
   lowMemory(): EmbedderConfig {
     return this.#with({
