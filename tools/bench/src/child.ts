@@ -6,12 +6,12 @@ import { loadMiniLmReference, sharedFile } from '@embedder/test-fixtures';
 import { evaluateSts, loadStsb, cosineSimilarity } from '@embedder/eval';
 import { loadCorpus, type CorpusName } from './corpora';
 import { peakRssMb, percentile } from './measure';
-import { openEmbedder, openTransformers, type BenchSystem, type EmbedderJobConfig } from './systems';
+import { openEmbedder, openOnnxRuntime, openTransformers, type BenchSystem, type EmbedderJobConfig } from './systems';
 
 /** A throughput job: cold start, corpus passes, 32-text latency, peak RSS. */
 export interface ThroughputJob extends EmbedderJobConfig {
   kind: 'throughput';
-  system: 'embedder' | 'transformers.js';
+  system: 'embedder' | 'transformers.js' | 'onnxruntime';
   corpus: CorpusName;
   limit?: number;
   passes: number;
@@ -52,7 +52,8 @@ export interface QualityResult {
 }
 
 async function open(job: ThroughputJob | QualityJob): Promise<BenchSystem> {
-  return job.system === 'embedder' ? openEmbedder(job) : openTransformers(job.dtype);
+  if (job.system === 'embedder') return openEmbedder(job);
+  return job.system === 'onnxruntime' ? openOnnxRuntime(job.dtype) : openTransformers(job.dtype);
 }
 
 async function throughput(job: ThroughputJob): Promise<ThroughputResult> {

@@ -8,9 +8,12 @@ import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
  * measured in the same run, each job in its own process: embeddings/s and word pieces/s on the short and mixed
  * corpora, p50/p95 latency of one 32-text batch, cold start (process start → first vector), peak RSS (VmHWM).
  *
- * The short corpus runs in paired rounds (embedder and transformers.js back to back, the order alternating), and
+ * The short corpus runs in paired rounds (the systems back to back, the order alternating), and
  * each goal is judged on the median of the per-round ratios: on a shared 2-core VM the speed of the machine drifts
  * over minutes, and two systems measured minutes apart can differ by more than the effect being measured.
+ *
+ * A third system, onnxruntime-node alone on length-sorted batches of 32, is the runtime's ceiling: it shows how
+ * much of a goal is left to scheduling and how much only a faster CPU (or kernel) can give.
  */
 
 type Dtype = 'fp32' | 'q8';
@@ -51,7 +54,7 @@ async function run(): Promise<SuiteResult> {
     latencyReps: quick ? 10 : 40,
   };
   const dtypes: Dtype[] = ['fp32', 'q8'];
-  const systems: System[] = ['embedder', 'transformers.js'];
+  const systems: System[] = ['embedder', 'transformers.js', 'onnxruntime'];
   const shortRounds = new Map<string, ThroughputResult[]>();
   const mixedResults = new Map<string, ThroughputResult>();
   for (const dtype of dtypes) {
@@ -115,6 +118,16 @@ async function run(): Promise<SuiteResult> {
       `${dtype} cold start: ${ours.short.coldStartMs.toFixed(0)} ms vs transformers.js ${peer.short.coldStartMs.toFixed(0)} ms, ours minus theirs per round [${each(coldStartDiffs, 0)}] ms (goal: no slower)`,
     );
     check(ours.mixed.peakRssMb < GOALS.peakRssMixedMb, `${dtype} peak RSS on mixed: ${ours.mixed.peakRssMb.toFixed(0)} MB (goal < ${GOALS.peakRssMixedMb} MB; transformers.js ${peer.mixed.peakRssMb.toFixed(0)} MB)`);
+    const runtime = results.get(`onnxruntime ${dtype}`);
+    if (runtime) {
+      const runtimeRounds = shortRounds.get(`onnxruntime ${dtype}`)!;
+      const runtimeRatio = median(runtimeRounds.map((r, i) => r.embPerS / peerRounds[i]!.embPerS));
+      notes.push(
+        `${dtype} runtime alone (onnxruntime-node, sorted batches of 32): short ${runtimeRatio.toFixed(2)}x transformers.js, ` +
+          `embedder at ${((100 * ours.short.embPerS) / runtime.short.embPerS).toFixed(0)}% of it; p50 ${(runtime.short.p50Ms ?? Number.NaN).toFixed(1)} ms; ` +
+          `mixed ${(runtime.mixed.embPerS / peer.mixed.embPerS).toFixed(2)}x`,
+      );
+    }
   }
   const embedderSettings = results.get('embedder fp32')?.short.describe;
   if (embedderSettings) notes.push(`embedder settings: ${JSON.stringify(embedderSettings)}`);
@@ -125,7 +138,7 @@ async function run(): Promise<SuiteResult> {
     suite: 'throughput',
     description:
       `all-MiniLM-L6-v2, ${shortTexts} short texts (best of ${plan.short.passes} passes per process; medians of ${plan.rounds} paired rounds) and ${mixedTexts} mixed chunks; embedder: one embed() per corpus, ` +
-      `transformers.js: pipeline calls of 32 (mean, normalize); latency: ${plan.latencyReps} calls of 32 short texts; each system in its own process`,
+      `transformers.js: pipeline calls of 32 (mean, normalize); onnxruntime: sorted batches of 32; latency: ${plan.latencyReps} calls of 32 short texts; each system in its own process`,
     rows,
     notes,
   };
