@@ -40,7 +40,7 @@ export interface EmbedderSettings {
   maxBatchTokens: number;
   /**
    * Most padded tokens per real token in a batch: a batch is cut where text lengths drop so far that it would be
-   * mostly padding (concurrent single texts of every length). @default 1.3
+   * mostly padding (concurrent single texts of every length). @default 1.15
    */
   maxPaddingRatio: number;
   /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
@@ -110,8 +110,14 @@ export const embedderSettingsSchema = z.object({
   preset: z.enum(['default', 'high-performance', 'low-memory', 'constrained']),
 });
 
-/** Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default). */
-export const DEFAULT_MAX_PADDING_RATIO = 1.3;
+/**
+ * Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default).
+ * 1.15 against 1.3, short corpus, alternating in one process: 64 concurrent single-text callers fp32 363 vs 340
+ * emb/s (1.1: 363, 1.2: 356), q8 535 vs 522; p50 of a 32-text call q8 39.0 vs 42.1 ms; one big call and the mixed
+ * corpus unchanged (a sorted call rarely meets the bound). 1.1 was no faster: its batches (9.6 texts on average
+ * against 11.7) pay their fixed cost more often than they save padding.
+ */
+export const DEFAULT_MAX_PADDING_RATIO = 1.15;
 
 /**
  * The replicas highPerformance() runs: 2 (1 on one core). Two replicas on one thread each beat one replica on two
