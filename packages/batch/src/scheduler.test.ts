@@ -125,10 +125,10 @@ describe('BatchScheduler', () => {
     const loose = immediate({ maxBatchTokens: 8192, maxBatchSize: 32, maxPaddingRatio: 1.3 });
     await Promise.all(lengths.map((t, i) => loose.scheduler.submit([item(`t${i}`, t)])));
     expect(loose.seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52, 40, 38], [14, 12, 10, 9]]);
-    // The default (1.15): 4 x 53 padded tokens for 183 real is over the bound, so 38 starts its own batch.
+    // The default (1.2): 4 x 14 padded tokens for 45 real is over the bound, so 9 runs on its own.
     const { scheduler, seen } = immediate({ maxBatchTokens: 8192, maxBatchSize: 32 });
     await Promise.all(lengths.map((t, i) => scheduler.submit([item(`t${i}`, t)])));
-    expect(seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52, 40], [38], [14, 12], [10, 9]]);
+    expect(seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52, 40, 38], [14, 12, 10], [9]]);
     expect(() => immediate({ maxPaddingRatio: 0.5 })).toThrowError(/maxPaddingRatio must be at least 1/);
   });
 

@@ -34,7 +34,7 @@ export interface BatchSchedulerOptions<I extends SchedulableItem, P, R> {
   maxBatchSize?: number;
   /**
    * Most padded tokens per real token in a batch: a sorted window is cut where lengths drop so far that the batch
-   * would be mostly padding. 1 = only equal lengths batch together. @default 1.15
+   * would be mostly padding. 1 = only equal lengths batch together. @default 1.2
    */
   maxPaddingRatio?: number;
   /**

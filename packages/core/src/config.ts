@@ -40,7 +40,7 @@ export interface EmbedderSettings {
   maxBatchTokens: number;
   /**
    * Most padded tokens per real token in a batch: a batch is cut where text lengths drop so far that it would be
-   * mostly padding (concurrent single texts of every length). @default 1.15
+   * mostly padding (concurrent single texts of every length). @default 1.2
    */
   maxPaddingRatio: number;
   /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
@@ -111,13 +111,14 @@ export const embedderSettingsSchema = z.object({
 });
 
 /**
- * Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default).
- * 1.15 against 1.3, short corpus, alternating in one process: 64 concurrent single-text callers fp32 363 vs 340
- * emb/s (1.1: 363, 1.2: 356), q8 535 vs 522; p50 of a 32-text call q8 39.0 vs 42.1 ms; one big call and the mixed
- * corpus unchanged (a sorted call rarely meets the bound). 1.1 was no faster: its batches (9.6 texts on average
- * against 11.7) pay their fixed cost more often than they save padding.
+ * Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default). A
+ * tighter bound saves padding but makes more, smaller batches, and each batch has a fixed cost. Short corpus, 64
+ * concurrent single-text callers, fp32, alternating in one process: 1.3 340, 1.2 356, 1.15 363 emb/s; p50 of a
+ * 32-text call q8 42.1, 40.1, 39.0 ms. But one big call of the mixed corpus, q8, in alternating new processes:
+ * 1.15 was 9% slower than 1.3 in both pairs (62.4 vs 68.4, 51.6 vs 57.0 emb/s), 1.2 within noise of it (55.7,
+ * 54.7, 67.7 vs 57.7, 50.3, 59.4). 1.2 takes most of the gain for concurrent callers without that loss.
  */
-export const DEFAULT_MAX_PADDING_RATIO = 1.15;
+export const DEFAULT_MAX_PADDING_RATIO = 1.2;
 
 /**
  * The replicas highPerformance() runs: 2 (1 on one core). Two replicas on one thread each beat one replica on two
