@@ -1,9 +1,9 @@
 import { embedderTsup } from '@embedder/tsup-config';
 
 // The runner, the per-job child process and every suite (loaded by name at run time). A tool: no declarations.
-// transformers.js, onnxruntime-node and the tokenizer are devDependencies, so tsup would bundle them unless told otherwise.
+// transformers.js and onnxruntime-node are devDependencies, so tsup would bundle them unless told otherwise.
 export default {
   ...embedderTsup({ entry: ['src/main.ts', 'src/child.ts', 'src/suites/*.ts'] }),
   dts: false,
-  external: ['@huggingface/transformers', '@huggingface/tokenizers', 'onnxruntime-node'],
+  external: ['@huggingface/transformers', 'onnxruntime-node'],
 };

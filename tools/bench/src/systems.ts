@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { modelRoot } from '@embedder/test-fixtures';
@@ -92,60 +91,51 @@ export async function openTransformers(dtype: 'fp32' | 'q8'): Promise<BenchSyste
 
 /**
  * onnxruntime-node alone, the runtime's ceiling on this machine: the same ONNX file fed length-sorted batches of 32
- * (no padding to speak of), all cores, graph optimisation 'all', onnxruntime's default thread spinning, then mean
- * pooling and L2 norm in a plain loop. Tokenising is timed too (@huggingface/tokenizers, as embedder uses). This is the
- * issue's "onnxruntime (Python), length-sorted" peer in Node: what no amount of scheduling around this runtime beats.
+ * (no padding to speak of), all cores, graph optimisation 'all', onnxruntime's default thread spinning. Tokenising
+ * (@embedder/tokenizer) and mean pooling + L2 norm (@embedder/core) are timed too, as in embedder; the scheduler and
+ * the backend are not used. This is the issue's "onnxruntime (Python), length-sorted" peer in Node: what no amount of
+ * scheduling around this runtime beats.
  */
 export async function openOnnxRuntime(dtype: 'fp32' | 'q8'): Promise<BenchSystem> {
   const ort = await import('onnxruntime-node');
-  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const { l2NormalizeRows, poolHiddenStates } = await import('@embedder/core');
+  const { loadTokenizer } = await import('@embedder/tokenizer');
   const dir = join(modelRoot(), MODEL);
-  const readJson = async (file: string) => JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, unknown>;
-  const tokenizer = new Tokenizer(await readJson('tokenizer.json'), await readJson('tokenizer_config.json'));
+  const tokenizer = await loadTokenizer(dir, { maxSeqLength: 256 });
   const threads = availableParallelism();
   const session = await ort.InferenceSession.create(join(dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx'), {
     intraOpNumThreads: threads,
     graphOptimizationLevel: 'all',
   });
-  // Truncated at the model's 256 word pieces, keeping the closing [SEP] as sentence-transformers does.
-  const encode = (text: string) => {
-    const ids = tokenizer.encode(text).ids;
-    return ids.length <= 256 ? ids : [...ids.slice(0, 255), ids[ids.length - 1]!];
-  };
 
-  async function embedBatch(rows: readonly number[][]): Promise<Float32Array[]> {
-    const length = Math.max(...rows.map((ids) => ids.length));
-    const ids = new BigInt64Array(rows.length * length);
-    const mask = new BigInt64Array(rows.length * length);
-    rows.forEach((row, r) => row.forEach((id, t) => ((ids[r * length + t] = BigInt(id)), (mask[r * length + t] = 1n))));
-    const dims = [rows.length, length];
+  async function embedBatch(encodings: Parameters<typeof tokenizer.collate>[0]): Promise<Float32Array> {
+    const batch = tokenizer.collate(encodings);
+    const dims = [batch.batchSize, batch.sequenceLength];
     const output = await session.run({
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      token_type_ids: new ort.Tensor('int64', new BigInt64Array(rows.length * length), dims),
+      input_ids: new ort.Tensor('int64', batch.inputIds, dims),
+      attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
+      token_type_ids: new ort.Tensor('int64', batch.tokenTypeIds, dims),
     });
-    const hidden = output['last_hidden_state']!.data as Float32Array;
-    const width = hidden.length / (rows.length * length);
-    return rows.map((row, r) => {
-      const vector = new Float32Array(width);
-      for (let t = 0; t < row.length; t++) for (let d = 0; d < width; d++) vector[d]! += hidden[(r * length + t) * width + d]!;
-      const norm = Math.hypot(...vector) || 1;
-      return vector.map((value) => value / norm);
-    });
+    const hidden = output['last_hidden_state']!;
+    const hiddenSize = Number(hidden.dims[2]);
+    const shape = { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize };
+    return l2NormalizeRows(poolHiddenStates(hidden.data as Float32Array, batch.attentionMask, shape, 'mean'), hiddenSize);
   }
 
   return {
     async embed(texts) {
-      const encoded = texts.map((text, index) => ({ index, ids: encode(text) })).sort((a, b) => a.ids.length - b.ids.length);
+      const encoded = texts.map((text, index) => ({ index, encoding: tokenizer.encode(text) }));
+      encoded.sort((a, b) => a.encoding.ids.length - b.encoding.ids.length);
       const vectors: Float32Array[] = new Array(texts.length);
       for (let i = 0; i < encoded.length; i += 32) {
         const batch = encoded.slice(i, i + 32);
-        const pooled = await embedBatch(batch.map((entry) => entry.ids));
-        batch.forEach((entry, k) => (vectors[entry.index] = pooled[k]!));
+        const pooled = await embedBatch(batch.map((entry) => entry.encoding));
+        const width = pooled.length / batch.length;
+        batch.forEach((entry, k) => (vectors[entry.index] = pooled.subarray(k * width, (k + 1) * width)));
       }
       return vectors;
     },
-    countWordPieces: (texts) => texts.reduce((sum, text) => sum + encode(text).length, 0),
+    countWordPieces: (texts) => texts.reduce((sum, text) => sum + tokenizer.encode(text).ids.length, 0),
     describe: () => ({ dtype, batchSize: 32, threads, sorted: true }),
     dispose: () => session.release(),
   };
