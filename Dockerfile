@@ -23,7 +23,7 @@ COPY . .
 RUN pnpm install --frozen-lockfile
 ENV EMBEDDER_MODEL_PATH=/models EMBEDDER_HOST=0.0.0.0 EMBEDDER_PORT=8080 LOG_LEVEL=debug
 EXPOSE 8080
-CMD ["sh", "-c", "pnpm exec nx run @embedder/server:build && node apps/server/dist/main.js"]
+CMD ["sh", "-c", "pnpm exec nx run @embedder-rag/server:build && node apps/server/dist/main.js"]
 
 # Runtime: slim, non-root, models read-only under /models, the persistent cache on the /cache volume.
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime

@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests run on sources (the @embedder/source export condition), so no package needs building first;
+// Tests run on sources (the @embedder-rag/source export condition), so no package needs building first;
 // the CLI and server tests spawn the built apps, which `pnpm test` builds before running vitest.
 export default defineConfig({
-  resolve: { conditions: ['@embedder/source'] },
-  ssr: { resolve: { conditions: ['@embedder/source'] } },
+  resolve: { conditions: ['@embedder-rag/source'] },
+  ssr: { resolve: { conditions: ['@embedder-rag/source'] } },
   test: {
     reporters: ['default', './tools/vitest-summary-reporter.ts'],
     // No test may reach a public host: a model that resolves nowhere locally meets a closed loopback port, not the

@@ -2,7 +2,7 @@
 // Run after `pnpm build`: `pnpm example:basic` (EMBEDDER_MODEL_PATH must hold all-MiniLM-L6-v2, or the model
 // is downloaded from the Hugging Face Hub into its cache).
 import { randomUUID } from 'node:crypto';
-import { EmbedderConfig, EmbeddingGenerator, ModelType, type Chunk } from '@embedder/embedder';
+import { EmbedderConfig, EmbeddingGenerator, ModelType, type Chunk } from '@embedder-rag/embedder';
 
 const config = new EmbedderConfig().withModelType(ModelType.AllMiniLmL6V2).withBatchSize(32).withNormalize(true).withEnv();
 

@@ -14,7 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EmbedderConfig, EmbeddingGenerator } from '@embedder/embedder';
+import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const input = resolve(process.argv[2] ?? join(here, '..', '..', 'shared', 'data', 'bench', 'mixed.jsonl'));

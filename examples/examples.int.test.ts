@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { modelRoot } from '@embedder/test-fixtures';
+import { modelRoot } from '@embedder-rag/test-fixtures';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

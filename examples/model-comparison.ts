@@ -6,7 +6,7 @@
 // (set EMBEDDER_TFJS_MODEL_PATH for another folder). Missing files are downloaded from the Hugging Face Hub.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EmbedderConfig, EmbeddingGenerator } from '@embedder/embedder';
+import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
 
 const texts = [
   'The cat sits on the mat.',

@@ -1,2 +1,2 @@
-import { embedderTsup } from '@embedder/tsup-config';
+import { embedderTsup } from '@embedder-rag/tsup-config';
 export default embedderTsup();

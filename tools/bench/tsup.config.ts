@@ -1,4 +1,4 @@
-import { embedderTsup } from '@embedder/tsup-config';
+import { embedderTsup } from '@embedder-rag/tsup-config';
 
 // The runner, the per-job child process and every suite (loaded by name at run time). A tool: no declarations.
 // transformers.js and onnxruntime-node are devDependencies, so tsup would bundle them unless told otherwise.

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { EmbedderConfig, type Dtype, type EmbedderSettings } from '@embedder/core';
+import { EmbedderConfig, type Dtype, type EmbedderSettings } from '@embedder-rag/core';
 import { parseCount } from './parse';
 
 /** The model and runtime flags every model-loading command takes (after commander parsed them). */

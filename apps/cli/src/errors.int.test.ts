@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, readdirSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { modelDir } from '@embedder/test-fixtures';
+import { modelDir } from '@embedder-rag/test-fixtures';
 import { cliEnv, runCli, type CliRun } from './run-cli.test-util';
 
 const dir = mkdtempSync(join(tmpdir(), 'embedder-cli-errors-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmbedderError, ErrorCode } from '@embedder/core';
+import { EmbedderError, ErrorCode } from '@embedder-rag/core';
 import { EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, exitCodeFor } from './exit-codes';
 import { formatError } from './report';
 

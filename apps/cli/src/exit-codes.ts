@@ -1,4 +1,4 @@
-import { isEmbedderError, type ErrorCode } from '@embedder/core';
+import { isEmbedderError, type ErrorCode } from '@embedder-rag/core';
 
 /** Exit status of a run that finished. */
 export const EXIT_OK = 0;

@@ -1,12 +1,12 @@
-import type { EmbedderConfig, Logger } from '@embedder/core';
-import type { EmbeddingGenerator } from '@embedder/embedder';
+import type { EmbedderConfig, Logger } from '@embedder-rag/core';
+import type { EmbeddingGenerator } from '@embedder-rag/embedder';
 
 /**
  * Loads the facade and creates a generator. The facade (and with it the native runtime) is imported only here, on
  * first use, so `--help` and input errors found before the model loads stay fast.
  */
 export async function createGenerator(config: EmbedderConfig, logger: Logger): Promise<EmbeddingGenerator> {
-  const { EmbeddingGenerator: Generator } = await import('@embedder/embedder');
+  const { EmbeddingGenerator: Generator } = await import('@embedder-rag/embedder');
   let lastReported = 0;
   return Generator.create(config, {
     logger,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { embedderFailure } from '@embedder/test-fixtures';
+import { embedderFailure } from '@embedder-rag/test-fixtures';
 import { detectFormat, parseJsonlLine, readRecords, recordsFromArgs, type InputFormat, type InputRecord } from './input';
 
 async function collect(content: string, format: InputFormat, skip = 0): Promise<InputRecord[]> {

@@ -1,4 +1,4 @@
-import type { Logger, LogFields } from '@embedder/core';
+import type { Logger, LogFields } from '@embedder-rag/core';
 
 /**
  * The CLI's logger: with --verbose, every library log line goes to stderr; otherwise nothing does, so stderr

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /**
  * Gets an existing output file ready for `--resume`: counts its complete lines (those ending in a newline) and

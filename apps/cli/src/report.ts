@@ -1,4 +1,4 @@
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 
 /**
  * The one line printed on stderr when a command fails: `embedder: CODE: message`. With `verbose`, the stack and

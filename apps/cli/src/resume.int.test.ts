@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedFile } from '@embedder/test-fixtures';
+import { sharedFile } from '@embedder-rag/test-fixtures';
 import { runCli, spawnCli } from './run-cli.test-util';
 
 const dir = mkdtempSync(join(tmpdir(), 'embedder-cli-resume-'));

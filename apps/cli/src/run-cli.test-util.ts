@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelRoot, repoRoot } from '@embedder/test-fixtures';
+import { modelRoot, repoRoot } from '@embedder-rag/test-fixtures';
 
 /** The built CLI: integration tests run what users run (`pnpm test` builds first). */
 export const binPath = join(repoRoot, 'apps/cli/dist/bin.js');

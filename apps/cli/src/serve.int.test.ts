@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { cosine, loadMiniLmReference } from '@embedder/test-fixtures';
+import { cosine, loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { runCli, spawnCli } from './run-cli.test-util';
 
 async function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cosine, loadMiniLmReference } from '@embedder/test-fixtures';
+import { cosine, loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { parseLines, runCli } from './run-cli.test-util';
 
 const reference = loadMiniLmReference().filter((row) => row.kind === 'short');

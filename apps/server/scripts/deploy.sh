@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds @embedder/server (and the workspace packages it uses) and writes a self-contained production copy to
+# Builds @embedder-rag/server (and the workspace packages it uses) and writes a self-contained production copy to
 # OUT: dist/, package.json and node_modules with production dependencies only (workspace packages copied in).
 # The Dockerfile's build stage and apps/server/src/deploy.int.test.ts both run this, so the test replays
 # exactly what the runtime stage copies.  Usage: apps/server/scripts/deploy.sh OUT   (run from anywhere)
@@ -12,9 +12,9 @@ export ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false
 # The test suite sets DEPLOY_SKIP_BUILD=1: `pnpm test` has just built, and a rebuild there (or Nx restoring dist
 # from its cache) would delete dist/ under the tests running beside it.
 if [ -z "${DEPLOY_SKIP_BUILD:-}" ]; then
-  pnpm exec nx run @embedder/server:build --output-style=stream
+  pnpm exec nx run @embedder-rag/server:build --output-style=stream
 fi
 rm -rf "$OUT"
 # pnpm 10 needs --legacy (or inject-workspace-packages) to deploy a workspace package with workspace deps.
-pnpm --filter @embedder/server deploy --prod --legacy "$OUT"
+pnpm --filter @embedder-rag/server deploy --prod --legacy "$OUT"
 test -f "$OUT/dist/main.js"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 import { parseServerConfig, serverConfigSchema } from './config';
 
 function failure(fn: () => unknown): Error {

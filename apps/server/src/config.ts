@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_MODEL, EmbedderError, settingsFromEnv, validateSettings, defaultSettings } from '@embedder/core';
-import type { EmbedderSettings } from '@embedder/core';
+import { DEFAULT_MODEL, EmbedderError, settingsFromEnv, validateSettings, defaultSettings } from '@embedder-rag/core';
+import type { EmbedderSettings } from '@embedder-rag/core';
 
 /** Log levels pino knows (LOG_LEVEL, or RUST_LOG as an alias). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,7 +23,7 @@ export interface ServerField {
   doc: string;
 }
 
-/** The server's own settings (the model settings come from @embedder/core's EmbedderSettings). */
+/** The server's own settings (the model settings come from @embedder-rag/core's EmbedderSettings). */
 export const SERVER_FIELDS = {
   port: { env: 'EMBEDDER_PORT', flag: 'port', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, doc: 'TCP port (0 = any free port)' },
   host: { env: 'EMBEDDER_HOST', flag: 'host', kind: { type: 'string' }, default: '0.0.0.0', doc: 'Address to listen on' },

@@ -1,4 +1,4 @@
-import type { Logger } from '@embedder/core';
+import type { Logger } from '@embedder-rag/core';
 import type { ServerConfig } from './config';
 import { HttpError } from './errors';
 import type { ServerMetrics } from './metrics';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cosine, loadMiniLmReference, repoRoot } from '@embedder/test-fixtures';
+import { cosine, loadMiniLmReference, repoRoot } from '@embedder-rag/test-fixtures';
 import { call, spawnServer, type ChildServer } from './test-helpers';
 
 // No Docker engine runs here, so this replays the image's runtime stage: the same deploy script the Dockerfile
@@ -35,8 +35,8 @@ describe('deployed server (the Docker runtime stage, replayed)', () => {
     expect(existsSync(join(out, 'dist/main.js'))).toBe(true);
     // Dev dependencies stay out of the image.
     expect(existsSync(join(out, 'node_modules/openai'))).toBe(false);
-    expect(existsSync(join(out, 'node_modules/@embedder/test-fixtures'))).toBe(false);
-    expect(existsSync(join(out, 'node_modules/@embedder/embedder/dist/index.js'))).toBe(true);
+    expect(existsSync(join(out, 'node_modules/@embedder-rag/test-fixtures'))).toBe(false);
+    expect(existsSync(join(out, 'node_modules/@embedder-rag/embedder/dist/index.js'))).toBe(true);
 
     server = await spawnServer(join(out, 'dist/main.js'), {}, out);
     expect((await call(server.url, 'GET', '/health')).status).toBe(200);

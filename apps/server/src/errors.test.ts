@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmbedderError, ErrorCode } from '@embedder/core';
+import { EmbedderError, ErrorCode } from '@embedder-rag/core';
 import { STATUS_BY_CODE, errorBody, toHttpError } from './errors';
 
 describe('error mapping', () => {

@@ -1,4 +1,4 @@
-import { isEmbedderError, type ErrorCode } from '@embedder/core';
+import { isEmbedderError, type ErrorCode } from '@embedder-rag/core';
 
 /** Error types as TEI serialises them (PascalCase), plus the few TEI has no name for. */
 export type ErrorType =

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isEmbedderError } from '@embedder/core';
-import type { EmbedResult } from '@embedder/embedder';
+import { isEmbedderError } from '@embedder-rag/core';
+import type { EmbedResult } from '@embedder-rag/embedder';
 import type { AppContext } from './context';
 import { HttpError } from './errors';
 import type { ServedModel } from './models';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelRoot } from '@embedder/test-fixtures';
+import { modelRoot } from '@embedder-rag/test-fixtures';
 import { startServer } from './server';
 import { call } from './test-helpers';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedFile } from '@embedder/test-fixtures';
+import { sharedFile } from '@embedder-rag/test-fixtures';
 import type { RunningServer } from './server';
 import { call, startTestServer } from './test-helpers';
 

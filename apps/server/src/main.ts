@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 import { configHelp, parseServerConfig } from './config';
 import { startServer, type RunningServer } from './server';
 

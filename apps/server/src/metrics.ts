@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BatchEvent, GeneratorStats } from '@embedder/embedder';
+import type { BatchEvent, GeneratorStats } from '@embedder-rag/embedder';
 
 /** Durations in seconds (as TEI reports them): 1 ms to about 30 s. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

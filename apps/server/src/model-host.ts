@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { EmbedderError, type EmbedderSettings, type ErrorCode, type Logger } from '@embedder/core';
-import type { BatchEvent, EmbedOptions, EmbedResult, GeneratorStats, ModelInfo, TokenInfo } from '@embedder/embedder';
+import { EmbedderError, type EmbedderSettings, type ErrorCode, type Logger } from '@embedder-rag/core';
+import type { BatchEvent, EmbedOptions, EmbedResult, GeneratorStats, ModelInfo, TokenInfo } from '@embedder-rag/embedder';
 
 /** The worker script beside this module: model-worker.js when built, model-worker.ts when run from sources. */
 function workerUrl(): URL {

@@ -6,8 +6,8 @@
  * runs it from src/ (tests) and from dist/ (built) alike.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { EmbedderConfig, EmbeddingGenerator } from '@embedder/embedder';
-import type { EmbedOptions, EmbedderSettings } from '@embedder/embedder';
+import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
+import type { EmbedOptions, EmbedderSettings } from '@embedder-rag/embedder';
 
 interface WorkerInput {
   settings: Partial<EmbedderSettings>;

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { findBuiltinModel, type Logger } from '@embedder/core';
+import { findBuiltinModel, type Logger } from '@embedder-rag/core';
 import { ModelHost } from './model-host';
 import { HttpError } from './errors';
 import type { ServerConfig } from './config';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { EmbeddingGenerator } from '@embedder/embedder';
-import { EmbedderConfig } from '@embedder/core';
-import { cosine, loadMiniLmReference, modelRoot } from '@embedder/test-fixtures';
+import { EmbeddingGenerator } from '@embedder-rag/embedder';
+import { EmbedderConfig } from '@embedder-rag/core';
+import { cosine, loadMiniLmReference, modelRoot } from '@embedder-rag/test-fixtures';
 import type { RunningServer } from './server';
 import { startTestServer } from './test-helpers';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosine, loadMiniLmReference, modelDir } from '@embedder/test-fixtures';
+import { cosine, loadMiniLmReference, modelDir } from '@embedder-rag/test-fixtures';
 import type { RunningServer } from './server';
 import { call, startTestServer } from './test-helpers';
 

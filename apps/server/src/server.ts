@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import pino, { type Logger as PinoLogger } from 'pino';
-import { fromPino } from '@embedder/core';
+import { fromPino } from '@embedder-rag/core';
 import { buildApp } from './app';
 import { parseServerConfig, type ConfigSources, type ServerConfig } from './config';
 import { AppContext } from './context';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, sharedFile } from '@embedder/test-fixtures';
+import { repoRoot, sharedFile } from '@embedder-rag/test-fixtures';
 import { buildServer, call, spawnServer, type ChildServer } from './test-helpers';
 
 const long = readFileSync(sharedFile('data/bench/mixed.jsonl'), 'utf8')

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { modelRoot, repoRoot } from '@embedder/test-fixtures';
+import { modelRoot, repoRoot } from '@embedder-rag/test-fixtures';
 import { startServer, type RunningServer } from './server';
 import type { ServerConfig } from './config';
 
@@ -84,7 +84,7 @@ export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cw
 
 /** Builds the server (and what it depends on) with nx, so dist/main.js matches the sources. */
 export async function buildServer(): Promise<void> {
-  execFileSync('npx', ['nx', 'run', '@embedder/server:build', '--output-style=stream'], {
+  execFileSync('npx', ['nx', 'run', '@embedder-rag/server:build', '--output-style=stream'], {
     cwd: repoRoot,
     env: { ...process.env, NX_DAEMON: 'false' },
     stdio: 'pipe',

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
-import { EmbedderError, type Backend, type BackendSession, type Dtype, type ModelSpec, type SessionOptions } from '@embedder/core';
+import { EmbedderError, type Backend, type BackendSession, type Dtype, type ModelSpec, type SessionOptions } from '@embedder-rag/core';
 import { ONNX_FILES, OnnxSession } from './session';
 
 /** The ONNX Runtime backend: onnxruntime-node, loaded on init(). */

@@ -1,5 +1,5 @@
-import { modelDir } from '@embedder/test-fixtures';
-import { describeBackendConformance } from '@embedder/testkit';
+import { modelDir } from '@embedder-rag/test-fixtures';
+import { describeBackendConformance } from '@embedder-rag/testkit';
 import { onnxBackend } from './index';
 
 describeBackendConformance({

@@ -1,4 +1,4 @@
-import type { BackendRegistration } from '@embedder/core';
+import type { BackendRegistration } from '@embedder-rag/core';
 import { OnnxBackend } from './backend';
 
 export { OnnxBackend } from './backend';

@@ -2,8 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendRegistry, isEmbedderError, l2NormalizeRows, type ModelSpec, type TokenizedBatch } from '@embedder/core';
-import { loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder/test-fixtures';
+import { BackendRegistry, isEmbedderError, l2NormalizeRows, type ModelSpec, type TokenizedBatch } from '@embedder-rag/core';
+import { loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder-rag/test-fixtures';
 import { onnxBackend } from './index';
 
 const registry = new BackendRegistry().register(onnxBackend());

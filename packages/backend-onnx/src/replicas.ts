@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import type { ReplicaCall, ReplicaInit, ReplicaReply } from './onnx-worker';
 
 /** One output of a run: its values, its shape, and release() once they have been read. */

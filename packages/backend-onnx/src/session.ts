@@ -10,7 +10,7 @@ import {
   type SessionInfo,
   type SessionOptions,
   type TokenizedBatch,
-} from '@embedder/core';
+} from '@embedder-rag/core';
 import { loadInThreadReplica, loadWorkerReplica, type Replica } from './replicas';
 
 /** ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). */

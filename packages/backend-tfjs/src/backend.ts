@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { EmbedderError, noopLogger, type Backend, type BackendSession, type Dtype, type Logger, type ModelSpec, type SessionOptions } from '@embedder/core';
+import { EmbedderError, noopLogger, type Backend, type BackendSession, type Dtype, type Logger, type ModelSpec, type SessionOptions } from '@embedder-rag/core';
 import {
   builtinRuntime,
   DEFAULT_RUNTIME_ORDER,

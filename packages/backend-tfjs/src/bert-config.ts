@@ -1,4 +1,4 @@
-import { EmbedderError, type ModelSpec } from '@embedder/core';
+import { EmbedderError, type ModelSpec } from '@embedder-rag/core';
 
 /** The feed-forward activations this encoder implements, by their config.json names. */
 export type HiddenActivation = 'gelu' | 'gelu_new' | 'relu';

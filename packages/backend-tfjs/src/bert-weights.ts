@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readParameter, type WeightSet } from '@embedder/weights';
+import { readParameter, type WeightSet } from '@embedder-rag/weights';
 import type { BertConfig } from './bert-config';
 
 /** A linear layer as the forward pass uses it: kernel [in, out] (PyTorch's [out, in], transposed once at load). */

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { l2NormalizeRows } from '@embedder/core';
-import { loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder/test-fixtures';
+import { l2NormalizeRows } from '@embedder-rag/core';
+import { loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder-rag/test-fixtures';
 import { expect, it } from 'vitest';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,5 @@
-import { modelDir } from '@embedder/test-fixtures';
-import { describeBackendConformance, fetchMiniLmWeights } from '@embedder/testkit';
+import { modelDir } from '@embedder-rag/test-fixtures';
+import { describeBackendConformance, fetchMiniLmWeights } from '@embedder-rag/testkit';
 import { tfjsBackend } from './index';
 
 describeBackendConformance({

@@ -1,4 +1,4 @@
-import type { BackendRegistration } from '@embedder/core';
+import type { BackendRegistration } from '@embedder-rag/core';
 import { TfjsBackend, type TfjsBackendOptions } from './backend';
 
 export { TfjsBackend, type TfjsBackendOptions } from './backend';

@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadTinyBertReference, modelDir } from '@embedder/test-fixtures';
-import { batchFromIds, loadTestModel } from '@embedder/testkit';
+import { loadTinyBertReference, modelDir } from '@embedder-rag/test-fixtures';
+import { batchFromIds, loadTestModel } from '@embedder-rag/testkit';
 import { expect, it } from 'vitest';
 import { TfjsBackend } from './backend';
 

@@ -1,4 +1,4 @@
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 import { describe, expect, it } from 'vitest';
 import { selectRuntime, wasmRuntime, type TfjsRuntimeCandidate, type TfjsRuntimeName } from './runtime';
 import { TfjsBackend } from './backend';

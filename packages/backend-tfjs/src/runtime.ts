@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { EmbedderError, noopLogger, type Logger } from '@embedder/core';
+import { EmbedderError, noopLogger, type Logger } from '@embedder-rag/core';
 
 /** The tensor runtimes TensorFlow.js can run on here, best first. */
 export type TfjsRuntimeName = 'node-gpu' | 'node' | 'wasm' | 'cpu';

@@ -8,8 +8,8 @@ import {
   type SessionInfo,
   type SessionOptions,
   type TokenizedBatch,
-} from '@embedder/core';
-import { openModelWeights } from '@embedder/weights';
+} from '@embedder-rag/core';
+import { openModelWeights } from '@embedder-rag/weights';
 import { readBertConfig, type BertConfig } from './bert-config';
 import { bertForward } from './bert-forward';
 import { disposeBertWeights, loadBertWeights, type BertWeights } from './bert-weights';

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { isEmbedderError, l2NormalizeRows, type Backend, type PoolingMode } from '@embedder/core';
-import { cosine, loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder/test-fixtures';
-import { openWeights } from '@embedder/weights';
-import { batchFromIds, loadTestModel, row } from '@embedder/testkit';
+import { isEmbedderError, l2NormalizeRows, type Backend, type PoolingMode } from '@embedder-rag/core';
+import { cosine, loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder-rag/test-fixtures';
+import { openWeights } from '@embedder-rag/weights';
+import { batchFromIds, loadTestModel, row } from '@embedder-rag/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TfjsBackend } from './backend';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_PADDING_RATIO } from '@embedder/core';
+import { DEFAULT_MAX_PADDING_RATIO } from '@embedder-rag/core';
 import type { SchedulableItem } from './types';
 
 /** Padded tokens of a batch: its longest item × its size. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 import { BatchScheduler } from './scheduler';
 import type { BatchRunEvent, BatchSchedulerOptions } from './types';
 

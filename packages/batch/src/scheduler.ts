@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_PADDING_RATIO, EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder/core';
+import { DEFAULT_MAX_PADDING_RATIO, EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder-rag/core';
 import { AdaptiveBudget } from './adaptive-budget';
 import { batchCapacity, paddingBoundedCount, sortByLength } from './plan';
 import type {

@@ -1,4 +1,4 @@
-import type { Logger } from '@embedder/core';
+import type { Logger } from '@embedder-rag/core';
 
 /** What the scheduler needs to know of a unit of work: its size. Everything else is the caller's. */
 export interface SchedulableItem {

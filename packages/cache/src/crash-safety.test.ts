@@ -24,7 +24,7 @@ interface Writer {
 function startWriter(path: string, start: number, count: number, maxEntries: number): Writer {
   const child = spawn(
     process.execPath,
-    ['--conditions=@embedder/source', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--import', hooks, writerScript, path, `${start}`, `${count}`, `${maxEntries}`],
+    ['--conditions=@embedder-rag/source', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--import', hooks, writerScript, path, `${start}`, `${count}`, `${maxEntries}`],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

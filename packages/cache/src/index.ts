@@ -3,4 +3,4 @@ export { createMemoryCache, entryBytes, ENTRY_OVERHEAD_BYTES, type MemoryCacheOp
 export { openPersistentCache, type PersistentCache, type PersistentCacheOptions } from './persistent-cache';
 export { createTieredCache } from './tiered-cache';
 export { PersistentEmbeddingCache } from './seed-cache';
-export type { CacheStats, EmbeddingCache } from '@embedder/core';
+export type { CacheStats, EmbeddingCache } from '@embedder-rag/core';

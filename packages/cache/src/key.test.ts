@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isEmbedderError } from '@embedder/core';
-import { modelDir } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { modelDir } from '@embedder-rag/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheKey, fingerprintFile, type CacheKeyParts } from './index';
 

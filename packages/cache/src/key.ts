@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** Everything that changes a vector: two different values of any field never share a cache entry. */
 export interface CacheKeyParts {

@@ -1,4 +1,4 @@
-import type { CacheStats, EmbeddingCache } from '@embedder/core';
+import type { CacheStats, EmbeddingCache } from '@embedder-rag/core';
 import { LRUCache } from 'lru-cache';
 import { assertCount, assertEntry, assertOpen, assertOptionalPositive } from './validate';
 import { VectorSlab } from './vector-slab';

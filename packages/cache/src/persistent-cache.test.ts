@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { isEmbedderError } from '@embedder/core';
-import { loadMiniLmReference } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryCache, createTieredCache, openPersistentCache, PersistentEmbeddingCache } from './index';
 

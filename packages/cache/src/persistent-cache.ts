@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { crc32 } from 'node:zlib';
-import { EmbedderError, noopLogger, type CacheStats, type EmbeddingCache, type Logger } from '@embedder/core';
+import { EmbedderError, noopLogger, type CacheStats, type EmbeddingCache, type Logger } from '@embedder-rag/core';
 import { openStore, storeError } from './sqlite-open';
 import { assertCount, assertEntry, assertOpen, assertOptionalPositive } from './validate';
 

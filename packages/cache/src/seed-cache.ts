@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { openPersistentCache, type PersistentCache, type PersistentCacheOptions } from './persistent-cache';
 
 /**

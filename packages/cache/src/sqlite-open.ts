@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { EmbedderError, type Logger } from '@embedder/core';
+import { EmbedderError, type Logger } from '@embedder-rag/core';
 
 /** PRAGMA application_id of our files ('EMBC'): tells our cache apart from any other SQLite database. */
 export const APPLICATION_ID = 0x454d4243;

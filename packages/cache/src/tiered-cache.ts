@@ -1,4 +1,4 @@
-import type { CacheStats, EmbeddingCache } from '@embedder/core';
+import type { CacheStats, EmbeddingCache } from '@embedder-rag/core';
 
 /**
  * Two caches as one: reads try `memory` first, then `persistent`, copying a persistent hit into memory; writes go

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** Throws INVALID_CONFIG unless `value` is a whole number of at least `min`. */
 export function assertCount(value: unknown, name: string, min = 1): asserts value is number {

@@ -17,7 +17,7 @@ export interface CacheStats {
 }
 
 /**
- * An embedding cache: key (see @embedder/cache's cacheKey) → vector. Synchronous get/set, because the in-memory
+ * An embedding cache: key (see @embedder-rag/cache's cacheKey) → vector. Synchronous get/set, because the in-memory
  * store and the persistent one both read synchronously and the hot path must not await per text.
  * Vectors are copied in and out: a returned vector never aliases storage a caller could mutate.
  */

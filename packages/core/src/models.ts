@@ -99,7 +99,7 @@ export interface DenseLayerSpec {
 
 /**
  * A model folder, resolved and read: everything a backend and the tokenizer need to run it.
- * Made by `@embedder/models` `loadModelSpec(dir)`.
+ * Made by `@embedder-rag/models` `loadModelSpec(dir)`.
  */
 export interface ModelSpec {
   /** The name the model was asked for (or the folder's name). */

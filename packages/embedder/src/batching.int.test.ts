@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedderConfig, isEmbedderError } from '@embedder/core';
-import { cosine, loadMiniLmReference, modelRoot } from '@embedder/test-fixtures';
+import { EmbedderConfig, isEmbedderError } from '@embedder-rag/core';
+import { cosine, loadMiniLmReference, modelRoot } from '@embedder-rag/test-fixtures';
 import { EmbeddingGenerator } from './index';
 import type { BatchEvent } from './types';
 
 const texts = loadMiniLmReference().map((row) => row.text);
 
-describe('EmbeddingGenerator batching (@embedder/batch)', () => {
+describe('EmbeddingGenerator batching (@embedder-rag/batch)', () => {
   let generator: EmbeddingGenerator;
   const events: BatchEvent[] = [];
   beforeAll(async () => {

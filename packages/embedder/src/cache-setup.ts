@@ -1,5 +1,5 @@
-import type { EmbedderSettings, EmbeddingCache, Logger } from '@embedder/core';
-import { createMemoryCache, createTieredCache, openPersistentCache } from '@embedder/cache';
+import type { EmbedderSettings, EmbeddingCache, Logger } from '@embedder-rag/core';
+import { createMemoryCache, createTieredCache, openPersistentCache } from '@embedder-rag/cache';
 
 /**
  * The cache the settings ask for: none (cacheSize 0, no path), memory, or memory in front of a persistent store.

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { chooseTuning, type TuningCandidate } from '@embedder/batch';
-import { isEmbedderError, warmupSession, type Backend, type BackendSession, type Dtype, type EmbedderSettings, type Logger, type ModelSpec } from '@embedder/core';
-import type { TextEncoding, TextTokenizer } from '@embedder/tokenizer';
+import { chooseTuning, type TuningCandidate } from '@embedder-rag/batch';
+import { isEmbedderError, warmupSession, type Backend, type BackendSession, type Dtype, type EmbedderSettings, type Logger, type ModelSpec } from '@embedder-rag/core';
+import type { TextEncoding, TextTokenizer } from '@embedder-rag/tokenizer';
 
 /** What optimizeForConstraints' calibration chose, with the session it leaves open. */
 export interface Calibration {

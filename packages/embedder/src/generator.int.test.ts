@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedderConfig, type Chunk } from '@embedder/core';
-import { embedderFailure, modelDir, modelRoot } from '@embedder/test-fixtures';
+import { EmbedderConfig, type Chunk } from '@embedder-rag/core';
+import { embedderFailure, modelDir, modelRoot } from '@embedder-rag/test-fixtures';
 import { EmbeddingGenerator } from './index';
 
 const temp = mkdtempSync(join(tmpdir(), 'embedder-facade-'));

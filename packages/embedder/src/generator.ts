@@ -12,11 +12,11 @@ import {
   type EmbeddingCache,
   type Logger,
   type ModelSpec,
-} from '@embedder/core';
-import { loadModelSpec, resolveModel, type DownloadProgress } from '@embedder/models';
-import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder/tokenizer';
-import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder/similarity';
-import { cacheKey, fingerprintFile } from '@embedder/cache';
+} from '@embedder-rag/core';
+import { loadModelSpec, resolveModel, type DownloadProgress } from '@embedder-rag/models';
+import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder-rag/tokenizer';
+import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder-rag/similarity';
+import { cacheKey, fingerprintFile } from '@embedder-rag/cache';
 import { openCache } from './cache-setup';
 import { calibrate } from './calibrate';
 import { InferenceQueue } from './inference-queue';

@@ -16,4 +16,4 @@ export {
   type Dtype,
   type EmbedderSettings,
   type Logger,
-} from '@embedder/core';
+} from '@embedder-rag/core';

@@ -1,6 +1,6 @@
-import type { BackendSession, Logger, TokenizedBatch } from '@embedder/core';
-import { BatchScheduler, type BatchRunEvent } from '@embedder/batch';
-import type { TextEncoding, TextTokenizer } from '@embedder/tokenizer';
+import type { BackendSession, Logger, TokenizedBatch } from '@embedder-rag/core';
+import { BatchScheduler, type BatchRunEvent } from '@embedder-rag/batch';
+import type { TextEncoding, TextTokenizer } from '@embedder-rag/tokenizer';
 import type { BatchEvent } from './types';
 
 /** Limits of {@link InferenceQueue}. */
@@ -33,7 +33,7 @@ interface QueueItem {
 }
 
 /**
- * Runs encoded texts through the backend session with the @embedder/batch scheduler: concurrent calls merge into
+ * Runs encoded texts through the backend session with the @embedder-rag/batch scheduler: concurrent calls merge into
  * token-budget batches of similar length, one batch runs per model replica (each already uses its share of the cores)
  * while the next are collated, and each call gets its pooled vectors back in input order.
  */

@@ -1,4 +1,4 @@
-import { EmbedderError, type Chunk } from '@embedder/core';
+import { EmbedderError, type Chunk } from '@embedder-rag/core';
 import type { EmbedOptions } from './types';
 
 /** Checks that `texts` is a non-empty array of non-empty strings, naming the first bad entry. */

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedderConfig } from '@embedder/core';
-import { cosine, loadMiniLmReference, loadTinyBertReference, maxAbsDiff, modelDir, modelRoot } from '@embedder/test-fixtures';
+import { EmbedderConfig } from '@embedder-rag/core';
+import { cosine, loadMiniLmReference, loadTinyBertReference, maxAbsDiff, modelDir, modelRoot } from '@embedder-rag/test-fixtures';
 import { EmbeddingGenerator } from './index';
 
 const reference = loadMiniLmReference();

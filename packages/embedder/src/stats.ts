@@ -1,4 +1,4 @@
-import type { CacheStats, PresetName } from '@embedder/core';
+import type { CacheStats, PresetName } from '@embedder-rag/core';
 import type { BatchEvent, GeneratorStats, ModelInfo } from './types';
 
 /** Counts what the generator did, for getStats(). */

@@ -1,4 +1,4 @@
-import type { Dtype, PoolingMode, PresetName } from '@embedder/core';
+import type { Dtype, PoolingMode, PresetName } from '@embedder-rag/core';
 
 /** Per-call options of {@link EmbeddingGenerator.embed}. */
 export interface EmbedOptions {

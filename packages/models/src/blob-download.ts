@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { checkStatus, hubRequest, networkReason, type HubContext, type HubFileMetadata } from './hub-client';
 
 /** Progress of one file's download, reported as bytes arrive. */

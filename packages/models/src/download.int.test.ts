@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embedderFailure, modelDir } from '@embedder/test-fixtures';
+import { embedderFailure, modelDir } from '@embedder-rag/test-fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadProgress } from './blob-download';
 import { startHubTestServer, type HubTestServer } from './hub-test-server';

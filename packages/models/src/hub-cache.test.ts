@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { isEmbedderError } from '@embedder/core';
+import { isEmbedderError } from '@embedder-rag/core';
 import { describe, expect, it } from 'vitest';
 import { hubCacheDir, isCommitSha, repoCacheDir } from './hub-cache';
 import { resolveUrl } from './hub-client';

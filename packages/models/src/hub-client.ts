@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmbedderError, type Logger } from '@embedder/core';
+import { EmbedderError, type Logger } from '@embedder-rag/core';
 
 /** How to reach the Hub. */
 export interface HubContext {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** A parsed JSON object (config files are objects at the top level). */
 export type JsonObject = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync, chmodSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embedderFailure, modelDir } from '@embedder/test-fixtures';
+import { embedderFailure, modelDir } from '@embedder-rag/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModelSpec } from './model-spec';
 

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { EmbedderError, type DenseLayerSpec, type ModelSpec, type PoolingMode } from '@embedder/core';
+import { EmbedderError, type DenseLayerSpec, type ModelSpec, type PoolingMode } from '@embedder-rag/core';
 import { positiveInt, readJsonIfExists, type JsonObject } from './json-file';
 import { poolingConfigPath, readModules, type SentenceModule } from './modules';
 import { parsePoolingConfig } from './pooling-config';

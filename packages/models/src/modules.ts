@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { readJsonIfExists } from './json-file';
 
 /** The kinds of sentence-transformers module embedder understands; anything else is `other`. */

@@ -1,4 +1,4 @@
-import { EmbedderError, type PoolingMode } from '@embedder/core';
+import { EmbedderError, type PoolingMode } from '@embedder-rag/core';
 import type { JsonObject } from './json-file';
 
 /** What a 1_Pooling/config.json says. */

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ModelType } from '@embedder/core';
-import { embedderFailure, modelDir, modelRoot } from '@embedder/test-fixtures';
+import { ModelType } from '@embedder-rag/core';
+import { embedderFailure, modelDir, modelRoot } from '@embedder-rag/test-fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveModel } from './resolve';
 

@@ -8,7 +8,7 @@ import {
   noopLogger,
   type Logger,
   type ModelType,
-} from '@embedder/core';
+} from '@embedder-rag/core';
 import type { DownloadProgress } from './blob-download';
 import { cachedCommit, hubCacheDir, missingFromSnapshot, repoCacheDir } from './hub-cache';
 import { HubNetworkError, type HubContext } from './hub-client';

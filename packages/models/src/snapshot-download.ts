@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { downloadBlob, type DownloadProgress } from './blob-download';
 import { withBlobLock } from './blob-lock';
 import { moduleFileGroups, OPTIONAL_FILES, REQUIRED_FILES, repoCacheDir } from './hub-cache';

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { cosineFrom, dotAt, dotNormRows, dotRows, manhattanAt, squaredDistanceAt } from './kernels';
 import { checkCandidates, isMatrix, type Candidates } from './matrix';
 import type { Metric } from './metrics';

@@ -1,5 +1,5 @@
-import { isEmbedderError } from '@embedder/core';
-import { loadMiniLmReference } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kmeans, simpleKmeansClustering, toMatrix } from './index';

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { checkMatrix, isMatrix, toMatrix, type Candidates } from './matrix';
 import { assertFinite, assertK } from './validate';
 

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { normRows } from './kernels';
 import { assertFinite, assertSameDimension, assertVector } from './validate';
 

@@ -1,5 +1,5 @@
-import { isEmbedderError } from '@embedder/core';
-import { cosine, loadMiniLmReference } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { cosine, loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import {
   batchCosineSimilarity,

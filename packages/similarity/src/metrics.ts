@@ -1,4 +1,4 @@
-import { EmbedderError, l2NormalizeRows } from '@embedder/core';
+import { EmbedderError, l2NormalizeRows } from '@embedder-rag/core';
 import { cosineFrom, dotAt, manhattanAt, squaredDistanceAt } from './kernels';
 import { assertFinite, assertSameDimension, assertVector } from './validate';
 

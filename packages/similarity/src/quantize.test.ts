@@ -1,4 +1,4 @@
-import { loadMiniLmReference } from '@embedder/test-fixtures';
+import { loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cosineSimilarity, dequantizeInt8, hammingDistance, quantizeBinary, quantizeInt8 } from './index';

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { assertFinite, assertVector } from './validate';
 
 /** An int8-quantised vector: xᵢ ≈ values[i] · scale + offset. */

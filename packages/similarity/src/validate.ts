@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** Throws INVALID_INPUT unless `v` is a non-empty Float32Array. */
 export function assertVector(v: unknown, name: string): asserts v is Float32Array {

@@ -1,4 +1,4 @@
-import { isEmbedderError, type ErrorCode } from '@embedder/core';
+import { isEmbedderError, type ErrorCode } from '@embedder-rag/core';
 
 /**
  * Awaits `promise` and returns the EmbedderError it rejects with; throws (failing the test) when it resolves or

@@ -1,4 +1,4 @@
-import type { TokenizedBatch } from '@embedder/core';
+import type { TokenizedBatch } from '@embedder-rag/core';
 
 /**
  * A batch from token ids (specials included), padded with id 0 / mask 0 to the longest row, token types 0 —

@@ -9,14 +9,14 @@ import {
   type ModelSpec,
   type PoolingMode,
   type SessionOptions,
-} from '@embedder/core';
-import { loadModelSpec } from '@embedder/models';
-import { cosine, loadMiniLmReference, maxAbsDiff, readJsonl, type TinyBertReferenceRow } from '@embedder/test-fixtures';
+} from '@embedder-rag/core';
+import { loadModelSpec } from '@embedder-rag/models';
+import { cosine, loadMiniLmReference, maxAbsDiff, readJsonl, type TinyBertReferenceRow } from '@embedder-rag/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromIds, row } from './batches';
 import { embedTexts } from './embed-texts';
 
-/** The all-MiniLM-L6-v2 part of the suite: 230 reference texts, tokenised by @embedder/tokenizer. */
+/** The all-MiniLM-L6-v2 part of the suite: 230 reference texts, tokenised by @embedder-rag/tokenizer. */
 export interface MiniLmConformance {
   /** A complete all-MiniLM-L6-v2 folder holding the weights this backend reads. */
   modelDir: string | (() => string);

@@ -1,5 +1,5 @@
-import { l2NormalizeRows, type BackendSession, type ModelSpec } from '@embedder/core';
-import { loadTokenizer } from '@embedder/tokenizer';
+import { l2NormalizeRows, type BackendSession, type ModelSpec } from '@embedder-rag/core';
+import { loadTokenizer } from '@embedder-rag/tokenizer';
 
 /** Normalised vectors of texts, in input order, and how long the slowest batch took. */
 export interface EmbedTextsResult {
@@ -9,7 +9,7 @@ export interface EmbedTextsResult {
 }
 
 /**
- * Tokenises texts with the model's own tokenizer (@embedder/tokenizer, truncated at maxSeqLength), runs them through
+ * Tokenises texts with the model's own tokenizer (@embedder-rag/tokenizer, truncated at maxSeqLength), runs them through
  * a session in batches of texts of similar length (sorted, so padding stays small) and L2-normalises the pooled
  * output — the facade's path, for tests and benchmarks that drive a backend directly.
  */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { sharedFile } from '@embedder/test-fixtures';
+import { sharedFile } from '@embedder-rag/test-fixtures';
 
 /** Where tests keep the fetched all-MiniLM-L6-v2 weights. */
 export const TEST_MODEL_CACHE = join(homedir(), '.cache', 'embedder-test-models');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isEmbedderError } from '@embedder/core';
-import { loadMiniLmReference, loadTinyBertReference, modelDir } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { loadMiniLmReference, loadTinyBertReference, modelDir } from '@embedder-rag/test-fixtures';
 import { loadTokenizer } from './tokenizer';
 
 const miniLm = await loadTokenizer(modelDir('all-MiniLM-L6-v2'), { maxSeqLength: 256 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { EmbedderError, type TokenizedBatch } from '@embedder/core';
+import { EmbedderError, type TokenizedBatch } from '@embedder-rag/core';
 import { alignOffsets, type TokenSpan } from './offsets';
 
 /** Options of {@link loadTokenizer}. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { readSafetensors } from './safetensors';
 import { readTorchBin } from './torch-bin';
 import type { WeightSet } from './weight-set';

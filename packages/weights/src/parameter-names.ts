@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import type { WeightSet } from './weight-set';
 
 /** Prefixes under which checkpoints store the encoder (`bert.` in BertForMaskedLM / BertForPreTraining files). */

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** A class or function a pickle may call, as the allow-list maps it: takes the REDUCE arguments. */
 export type PickleCallable = (args: unknown[]) => unknown;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEmbedderError } from '@embedder/core';
-import { modelDir } from '@embedder/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
+import { modelDir } from '@embedder-rag/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { openWeights, readSafetensors } from './index';
 

@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { DTYPE_BYTES, isWeightDtype } from './dtype';
 import { elementCount, formatShape, WeightSet, type TensorEntry } from './weight-set';
 

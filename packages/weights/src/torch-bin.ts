@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { unzipSync } from 'fflate';
 import { DTYPE_BYTES, type WeightDtype } from './dtype';
 import { PickleDict, unpickle, type PickleCallable } from './pickle';

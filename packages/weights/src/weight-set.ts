@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { toFloat32, type WeightDtype } from './dtype';
 
 /** Name, dtype and shape of one stored tensor. */

@@ -2,8 +2,8 @@
  * One bench measurement in its own process: `node dist/child.js '<job json>'` prints one JSON line.
  * Separate processes keep peak RSS (VmHWM) and cold start per system honest.
  */
-import { loadMiniLmReference, sharedFile } from '@embedder/test-fixtures';
-import { evaluateSts, loadStsb, cosineSimilarity } from '@embedder/eval';
+import { loadMiniLmReference, sharedFile } from '@embedder-rag/test-fixtures';
+import { evaluateSts, loadStsb, cosineSimilarity } from '@embedder-rag/eval';
 import { loadCorpus, type CorpusName } from './corpora';
 import { peakRssMb, percentile } from './measure';
 import { openEmbedder, openOnnxRuntime, openTransformers, type BenchSystem, type EmbedderJobConfig } from './systems';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { sharedFile } from '@embedder/test-fixtures';
+import { sharedFile } from '@embedder-rag/test-fixtures';
 
 /** The benchmark corpora of ../shared/data/bench (see its MANIFEST.md). */
 export type CorpusName = 'short' | 'mixed';

@@ -1,4 +1,4 @@
-import { cosine, loadMiniLmReference } from '@embedder/test-fixtures';
+import { cosine, loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { openOnnxRuntime } from './systems';
 

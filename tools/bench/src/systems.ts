@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { modelRoot } from '@embedder/test-fixtures';
+import { modelRoot } from '@embedder-rag/test-fixtures';
 
 /** The settings a bench job asks of embedder. */
 export interface EmbedderJobConfig {
@@ -29,8 +29,8 @@ export const MODEL = 'all-MiniLM-L6-v2';
 
 /** embedder, built (dist): one embed() call per corpus, cache off so repeated passes compute. */
 export async function openEmbedder(job: EmbedderJobConfig): Promise<BenchSystem> {
-  const { EmbedderConfig } = await import('@embedder/core');
-  const { EmbeddingGenerator } = await import('@embedder/embedder');
+  const { EmbedderConfig } = await import('@embedder-rag/core');
+  const { EmbeddingGenerator } = await import('@embedder-rag/embedder');
   let config = EmbedderConfig.create({ modelPath: modelRoot(), dtype: job.dtype });
   if (job.preset === 'high-performance') config = config.highPerformance();
   if (job.preset === 'low-memory') config = config.lowMemory();
@@ -92,14 +92,14 @@ export async function openTransformers(dtype: 'fp32' | 'q8'): Promise<BenchSyste
 /**
  * onnxruntime-node alone, the runtime's ceiling on this machine: the same ONNX file fed length-sorted batches of 32
  * (no padding to speak of), all cores, graph optimisation 'all', onnxruntime's default thread spinning. Tokenising
- * (@embedder/tokenizer) and mean pooling + L2 norm (@embedder/core) are timed too, as in embedder; the scheduler and
+ * (@embedder-rag/tokenizer) and mean pooling + L2 norm (@embedder-rag/core) are timed too, as in embedder; the scheduler and
  * the backend are not used. This is the issue's "onnxruntime (Python), length-sorted" peer in Node: what no amount of
  * scheduling around this runtime beats.
  */
 export async function openOnnxRuntime(dtype: 'fp32' | 'q8'): Promise<BenchSystem> {
   const ort = await import('onnxruntime-node');
-  const { l2NormalizeRows, poolHiddenStates } = await import('@embedder/core');
-  const { loadTokenizer } = await import('@embedder/tokenizer');
+  const { l2NormalizeRows, poolHiddenStates } = await import('@embedder-rag/core');
+  const { loadTokenizer } = await import('@embedder-rag/tokenizer');
   const dir = join(modelRoot(), MODEL);
   const tokenizer = await loadTokenizer(dir, { maxSeqLength: 256 });
   const threads = availableParallelism();

@@ -4,9 +4,9 @@
  *   pnpm eval [--model all-minilm-l6-v2] [--backend onnx] [--dtype fp32,q8] [--split test|dev] [--file path] [--json]
  */
 import { parseArgs } from 'node:util';
-import { EmbedderConfig, findBuiltinModel, isEmbedderError, type Dtype } from '@embedder/core';
-import { EmbeddingGenerator } from '@embedder/embedder';
-import { sharedFile } from '@embedder/test-fixtures';
+import { EmbedderConfig, findBuiltinModel, isEmbedderError, type Dtype } from '@embedder-rag/core';
+import { EmbeddingGenerator } from '@embedder-rag/embedder';
+import { sharedFile } from '@embedder-rag/test-fixtures';
 import { evaluateSts } from './evaluate';
 import { PUBLISHED_STSB_SPEARMAN } from './published';
 import { loadStsb } from './stsb';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedderConfig } from '@embedder/core';
-import { EmbeddingGenerator } from '@embedder/embedder';
-import { modelRoot, sharedFile } from '@embedder/test-fixtures';
+import { EmbedderConfig } from '@embedder-rag/core';
+import { EmbeddingGenerator } from '@embedder-rag/embedder';
+import { modelRoot, sharedFile } from '@embedder-rag/test-fixtures';
 import { evaluateSts } from './evaluate';
 import { PUBLISHED_STSB_SPEARMAN } from './published';
 import { loadStsb } from './stsb';

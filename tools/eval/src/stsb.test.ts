@@ -2,8 +2,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sharedFile } from '@embedder/test-fixtures';
-import { isEmbedderError } from '@embedder/core';
+import { sharedFile } from '@embedder-rag/test-fixtures';
+import { isEmbedderError } from '@embedder-rag/core';
 import { loadStsb } from './stsb';
 
 describe('loadStsb', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 
 /** One STS-B pair with its gold similarity (0–5). */
 export interface StsPair {

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { EmbedderError } from '@embedder/core';
-import { configHelp, startServer } from '@embedder/server';
+import { EmbedderError } from '@embedder-rag/core';
+import { configHelp, startServer } from '@embedder-rag/server';
 
 /**
- * `embedder serve [flags]`: starts @embedder/server with the given flags (parsed by the server, so `serve` and
+ * `embedder serve [flags]`: starts @embedder-rag/server with the given flags (parsed by the server, so `serve` and
  * `embedder-server` take the same ones and read the same EMBEDDER_* variables) and stays up until SIGTERM or
  * SIGINT, then drains and closes it. A second signal ends the process at once (the default action).
  */

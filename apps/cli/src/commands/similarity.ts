@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { buildConfig, type ModelFlags } from '../config';
 import { createGenerator } from '../generator';
 import { recordsFromArgs, type InputRecord } from '../input';

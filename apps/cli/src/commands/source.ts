@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder/core';
+import { EmbedderError } from '@embedder-rag/core';
 import { detectFormat, openInput, readRecords, recordsFromArgs, type InputRecord } from '../input';
 
 /** Where the texts of a command come from: its arguments, a file or stdin. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { batchCosineSimilarity, findTopK } from '@embedder/similarity';
+import { batchCosineSimilarity, findTopK } from '@embedder-rag/similarity';
 import type { AppContext } from '../context';
 import { HttpError } from '../errors';
 import { runEmbedding } from '../inference';

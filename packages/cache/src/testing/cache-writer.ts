@@ -1,6 +1,6 @@
 // A child process for the crash tests: writes k<start>, k<start+1>, … to the persistent cache at <path> in a tight
 // loop (forever when <count> is 0), reading back a recent entry after each write, and reports progress on stdout
-// ("ready", "at <i>" after entry i is committed, "done"). Run with --conditions=@embedder/source and
+// ("ready", "at <i>" after entry i is committed, "done"). Run with --conditions=@embedder-rag/source and
 // --import ./strip-types-hooks.mjs.
 import { openPersistentCache } from '../persistent-cache';
 import { sameBytes, vectorFor } from './vectors';

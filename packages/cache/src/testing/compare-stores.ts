@@ -1,4 +1,4 @@
-// `pnpm --filter @embedder/cache compare-stores`: the measurement behind the README's choice of store. Puts and gets
+// `pnpm --filter @embedder-rag/cache compare-stores`: the measurement behind the README's choice of store. Puts and gets
 // N vectors of 384 float32 under 64-character keys, in node:sqlite (raw, and through openPersistentCache) and in
 // lmdb-js, each put its own synchronous transaction as the EmbeddingCache API needs; three interleaved rounds, best
 // of each printed (the machine is shared and noisy).

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Dtype } from '@embedder/core';
-import { cosineSimilarity } from '@embedder/similarity';
-import { modelRoot, sharedFile } from '@embedder/test-fixtures';
+import type { Dtype } from '@embedder-rag/core';
+import { cosineSimilarity } from '@embedder-rag/similarity';
+import { modelRoot, sharedFile } from '@embedder-rag/test-fixtures';
 import { loadCorpus } from '../corpora';
 import { percentile } from '../measure';
 import { isQuick } from '../options';
@@ -41,7 +41,7 @@ function safetensorsModelPath(): string {
 
 async function measure(system: System, texts: readonly string[]): Promise<Measured> {
   // Loaded lazily, as the other suites load it: the bench runner starts without the model stack.
-  const { EmbedderConfig, EmbeddingGenerator } = await import('@embedder/embedder');
+  const { EmbedderConfig, EmbeddingGenerator } = await import('@embedder-rag/embedder');
   const began = performance.now();
   const config = new EmbedderConfig().withBackend(system.backend).withDtype(system.dtype).withModelPath(system.modelPath).withCacheSize(0).withBatchSize(CALL_SIZE);
   const generator = await EmbeddingGenerator.create(config);

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheKey, createMemoryCache, openPersistentCache } from '@embedder/cache';
+import { cacheKey, createMemoryCache, openPersistentCache } from '@embedder-rag/cache';
 import { isQuick } from '../options';
 import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
 
@@ -156,9 +156,9 @@ async function run(): Promise<SuiteResult> {
     const naiveDisk = measure(() => naivePersistent(jsonPath), keys, vectors, true);
     naiveDisk.disk_mb = fileMb(jsonPath);
     const rows: BenchRow[] = [
-      { system: '@embedder/cache createMemoryCache (lru-cache, copies in and out)', metrics: { ...ours } },
+      { system: '@embedder-rag/cache createMemoryCache (lru-cache, copies in and out)', metrics: { ...ours } },
       { system: 'naive Map<string, number[]>, FIFO', metrics: { ...naive } },
-      { system: '@embedder/cache openPersistentCache (node:sqlite WAL, one transaction per put)', metrics: { ...persistent } },
+      { system: '@embedder-rag/cache openPersistentCache (node:sqlite WAL, one transaction per put)', metrics: { ...persistent } },
       { system: 'naive number[] JSON-lines append log + Map', metrics: { ...naiveDisk } },
     ];
     const ratio = (a: number, b: number) => (a / b).toFixed(1);

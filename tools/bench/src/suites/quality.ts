@@ -1,5 +1,5 @@
 import type { QualityJob, QualityResult } from '../child';
-import { PUBLISHED_STSB_SPEARMAN } from '@embedder/eval';
+import { PUBLISHED_STSB_SPEARMAN } from '@embedder-rag/eval';
 import { runChild } from '../measure';
 import { isQuick } from '../options';
 import type { BenchRow, BenchSuite, SuiteResult } from '../suite';

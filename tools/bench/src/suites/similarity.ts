@@ -1,4 +1,4 @@
-import { batchCosineSimilarity, findTopK, kmeans, toMatrix } from '@embedder/similarity';
+import { batchCosineSimilarity, findTopK, kmeans, toMatrix } from '@embedder-rag/similarity';
 import { percentile } from '../measure';
 import { isQuick } from '../options';
 import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
@@ -99,12 +99,12 @@ async function run(): Promise<SuiteResult> {
     suite: 'similarity',
     description: `top-${K} cosine over ${n.toLocaleString('en')} x ${DIMENSION} float32 vectors, ${queries} queries (naive: ${naiveQueries}), p50/p95 per query`,
     rows: [
-      row('@embedder/similarity findTopK, VectorMatrix with norms', ours),
-      row('@embedder/similarity findTopK, VectorMatrix without norms', noNorms),
-      row('@embedder/similarity findTopK, Float32Array[]', arrays),
-      row('@embedder/similarity batchCosineSimilarity (all scores)', batch),
+      row('@embedder-rag/similarity findTopK, VectorMatrix with norms', ours),
+      row('@embedder-rag/similarity findTopK, VectorMatrix without norms', noNorms),
+      row('@embedder-rag/similarity findTopK, Float32Array[]', arrays),
+      row('@embedder-rag/similarity batchCosineSimilarity (all scores)', batch),
       row('naive number[][] cosine + full sort', naive),
-      { system: `@embedder/similarity kmeans k=16, ${kmeansRows} x ${DIMENSION}, 20 iterations max`, metrics: { p50_ms: kmeansMs, iterations: clusters.iterations } },
+      { system: `@embedder-rag/similarity kmeans k=16, ${kmeansRows} x ${DIMENSION}, 20 iterations max`, metrics: { p50_ms: kmeansMs, iterations: clusters.iterations } },
     ],
     notes: [
       `findTopK is ${(percentile(naive, 0.5) / p50).toFixed(1)}x faster than the naive number[] version measured in the same run; same top-${K} indices: ${agree ? 'yes' : 'NO'}`,
