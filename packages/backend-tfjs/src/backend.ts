@@ -24,7 +24,7 @@ export interface TfjsBackendOptions {
 }
 
 /**
- * The TensorFlow.js backend: a BERT encoder written in tfjs ops, on the best tensor runtime that loads at init.
+ * The TensorFlow.js backend: transformer encoders (a table of families) in tfjs ops, on the best tensor runtime that loads at init.
  * TensorFlow.js has one active runtime per process, so every session of every instance shares it.
  */
 export class TfjsBackend implements Backend {

@@ -3,7 +3,10 @@ import { TfjsBackend, type TfjsBackendOptions } from './backend';
 
 export { TfjsBackend, type TfjsBackendOptions } from './backend';
 export { TfjsSession, TFJS_WEIGHT_FILES } from './session';
-export { readBertConfig, type BertConfig, type HiddenActivation } from './bert-config';
+export { readBertConfig, type BertConfig } from './families/bert';
+export { ENCODER_FAMILIES, encoderFamilyFor, supportedModelTypes } from './families';
+export type { EncoderFamily, EncoderInputs, LoadedEncoder } from './encoder-family';
+export type { HiddenActivation } from './config-fields';
 export {
   selectRuntime,
   builtinRuntime,

@@ -10,9 +10,8 @@ import {
   type TokenizedBatch,
 } from '@embedder-rag/core';
 import { openModelWeights } from '@embedder-rag/weights';
-import { readBertConfig, type BertConfig } from './bert-config';
-import { bertForward } from './bert-forward';
-import { disposeBertWeights, loadBertWeights, type BertWeights } from './bert-weights';
+import type { LoadedEncoder } from './encoder-family';
+import { encoderFamilyFor } from './families';
 import type { TfjsRuntimeInfo } from './runtime';
 
 /** Weight files the tfjs backend reads, best first. */
@@ -31,26 +30,26 @@ function toInt32(values: BigInt64Array, limit: number, what: string): Int32Array
   return out;
 }
 
-/** A BERT model loaded into TensorFlow.js. */
+/** An encoder (of any family in the table) loaded into TensorFlow.js. */
 export class TfjsSession implements BackendSession {
   readonly info: SessionInfo;
+  /** The pooled vector's length: the encoder's hidden size (Dense modules after pooling are not the session's). */
   readonly dimension: number;
-  readonly #config: BertConfig;
   readonly #model: ModelSpec;
-  #weights: BertWeights | undefined;
+  #encoder: LoadedEncoder | undefined;
 
-  private constructor(model: ModelSpec, config: BertConfig, weights: BertWeights, info: SessionInfo) {
+  private constructor(model: ModelSpec, encoder: LoadedEncoder, info: SessionInfo) {
     this.#model = model;
-    this.#config = config;
-    this.#weights = weights;
+    this.#encoder = encoder;
     this.info = info;
-    this.dimension = config.hiddenSize;
+    this.dimension = encoder.hiddenSize;
   }
 
   /**
-   * Reads config.json and the weights (model.safetensors, else pytorch_model.bin) into the active tfjs runtime.
-   * @throws EmbedderError UNSUPPORTED (not BERT, Dense modules, dtype other than fp32), MODEL_INVALID /
-   * WEIGHTS_INVALID (missing, cut or mis-shaped weights, naming the tensor).
+   * Reads config.json and the weights (model.safetensors, else pytorch_model.bin) into the active tfjs runtime, with
+   * the encoder family its model_type names.
+   * @throws EmbedderError UNSUPPORTED (a model_type with no family here, naming the ones there are; Dense modules;
+   * dtype other than fp32), MODEL_INVALID / WEIGHTS_INVALID (missing, cut or mis-shaped weights, naming the tensor).
    */
   static async load(runtime: TfjsRuntimeInfo, model: ModelSpec, options: SessionOptions): Promise<TfjsSession> {
     if (options.dtype !== 'fp32') {
@@ -61,38 +60,40 @@ export class TfjsSession implements BackendSession {
     if (model.dense.length > 0) {
       throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the tfjs backend does not run`);
     }
-    const config = readBertConfig(model);
+    const family = encoderFamilyFor(model);
     const file = await openModelWeights(model.dir, TFJS_WEIGHT_FILES);
-    const weights = loadBertWeights(file, config);
-    return new TfjsSession(model, config, weights, {
+    const encoder = family.load(model, file);
+    return new TfjsSession(model, encoder, {
       backend: 'tfjs',
       runtime: runtime.label,
       dtype: 'fp32',
       device: runtime.device,
       modelFile: file.file,
-      inputNames: ['input_ids', 'attention_mask', 'token_type_ids'],
+      inputNames: encoder.typeVocabSize === undefined ? ['input_ids', 'attention_mask'] : ['input_ids', 'attention_mask', 'token_type_ids'],
     });
   }
 
   async run(batch: TokenizedBatch): Promise<Float32Array> {
-    const weights = this.#weights;
-    if (!weights) throw new EmbedderError('DISPOSED', 'the tfjs session was disposed');
-    assertBatchShape(batch, this.#config.maxPositionEmbeddings);
+    const encoder = this.#encoder;
+    if (!encoder) throw new EmbedderError('DISPOSED', 'the tfjs session was disposed');
+    assertBatchShape(batch, encoder.maxPositions);
     const { batchSize, sequenceLength } = batch;
     const shape: [number, number] = [batchSize, sequenceLength];
-    const ids = toInt32(batch.inputIds, this.#config.vocabSize, 'token id');
+    const ids = toInt32(batch.inputIds, encoder.vocabSize, 'token id');
     const mask = toInt32(batch.attentionMask, 2, 'attention mask value');
-    const types = toInt32(batch.tokenTypeIds, this.#config.typeVocabSize, 'token type id');
+    // A model without token types ignores them, as transformers does when none are passed.
+    const types = encoder.typeVocabSize === undefined ? new Int32Array(ids.length) : toInt32(batch.tokenTypeIds, encoder.typeVocabSize, 'token type id');
     let hidden: tf.Tensor3D | undefined;
     let values: Float32Array;
     try {
       // Every intermediate tensor of the pass is freed when tidy returns; only the output survives it.
       hidden = tf.tidy(() =>
-        bertForward(
-          { inputIds: tf.tensor2d(ids, shape, 'int32'), attentionMask: tf.tensor2d(mask, shape, 'int32'), tokenTypeIds: tf.tensor2d(types, shape, 'int32') },
-          weights,
-          this.#config,
-        ),
+        encoder.forward({
+          inputIds: tf.tensor2d(ids, shape, 'int32'),
+          attentionMask: tf.tensor2d(mask, shape, 'int32'),
+          tokenTypeIds: tf.tensor2d(types, shape, 'int32'),
+          ids,
+        }),
       );
       values = (await hidden.data()) as Float32Array;
     } catch (error) {
@@ -101,12 +102,12 @@ export class TfjsSession implements BackendSession {
     } finally {
       hidden?.dispose();
     }
-    return poolHiddenStates(values, batch.attentionMask, { batchSize, sequenceLength, hiddenSize: this.#config.hiddenSize }, this.#model.pooling);
+    return poolHiddenStates(values, batch.attentionMask, { batchSize, sequenceLength, hiddenSize: encoder.hiddenSize }, this.#model.pooling);
   }
 
   async dispose(): Promise<void> {
-    if (!this.#weights) return;
-    disposeBertWeights(this.#weights);
-    this.#weights = undefined;
+    if (!this.#encoder) return;
+    this.#encoder.dispose();
+    this.#encoder = undefined;
   }
 }
