@@ -1,9 +1,9 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEmbedderError, l2NormalizeRows, type Backend, type BackendSession, type ModelSpec } from '@embedder-rag/core';
 import { maxAbsDiff, modelDir, readJsonl } from '@embedder-rag/test-fixtures';
-import { batchFromIds, loadTestModel, row } from '@embedder-rag/testkit';
+import { batchFromIds, loadTestModel, row, writeTorchCheckpoint, type CheckpointTensor } from '@embedder-rag/testkit';
 import { openWeights } from '@embedder-rag/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TfjsBackend } from './backend';
@@ -50,12 +50,34 @@ interface FamilyCase {
   padId: number;
   /** Runs the pooled output through what follows pooling before Normalize (T5's Dense). */
   afterPooling?: (dir: string) => Promise<(pooled: Float32Array, rows: number) => Float32Array>;
+  /** How the family's pytorch_model.bin checkpoints name a tensor of the safetensors file (undefined: leave it out). */
+  binName?: (name: string) => string | undefined;
+}
+
+/**
+ * A copy of a fixture (symlinks) whose weights are a pytorch_model.bin written from its model.safetensors, under
+ * the names `rename` gives.
+ */
+async function binCopy(source: string, rename: (name: string) => string | undefined): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'embedder-tfjs-bin-'));
+  for (const name of readdirSync(source)) if (name !== 'model.safetensors' && name !== 'onnx') symlinkSync(join(source, name), join(dir, name));
+  const weights = await openWeights(join(source, 'model.safetensors'));
+  const tensors = new Map<string, CheckpointTensor>();
+  for (const name of weights.names()) {
+    const target = rename(name);
+    const shape = weights.info(name)!.shape;
+    if (target !== undefined) tensors.set(target, { shape, values: weights.float32(name, shape) });
+  }
+  writeTorchCheckpoint(join(dir, 'pytorch_model.bin'), tensors);
+  return dir;
 }
 
 const CASES: FamilyCase[] = [
-  { fixture: 'tiny-xlm-roberta', family: 'xlm-roberta', padId: 1 },
-  { fixture: 'tiny-mpnet', family: 'mpnet', padId: 1 },
-  { fixture: 'tiny-sentence-t5', family: 't5', padId: 0, afterPooling: denseOf },
+  // XLMRobertaForMaskedLM-style names.
+  { fixture: 'tiny-xlm-roberta', family: 'xlm-roberta', padId: 1, binName: (name) => `roberta.${name}` },
+  { fixture: 'tiny-mpnet', family: 'mpnet', padId: 1, binName: (name) => name },
+  // T5EncoderModel checkpoints may hold the tied embedding as encoder.embed_tokens only.
+  { fixture: 'tiny-sentence-t5', family: 't5', padId: 0, afterPooling: denseOf, binName: (name) => (name === 'shared.weight' ? 'encoder.embed_tokens.weight' : name) },
 ];
 
 describe('tfjs encoder families against their fixtures', () => {
@@ -114,6 +136,24 @@ describe('tfjs encoder families against their fixtures', () => {
         const differences = reference.map((r, i) => maxAbsDiff(row(vectors, i, dimension), r.embedding));
         worst.batch = Math.max(...differences);
         expect(worst.batch).toBeLessThanOrEqual(TOLERANCE);
+      });
+
+      it('loads the same weights from a pytorch_model.bin (its checkpoint names) and gives the same vectors', async () => {
+        const binDir = await binCopy(dir, testCase.binName!);
+        try {
+          const fromBin = await backend.createSession({ ...spec, dir: binDir, dense: [], dimension: spec.hiddenSize }, { dtype: 'fp32', device: 'cpu' });
+          try {
+            expect(fromBin.info.modelFile).toMatch(/pytorch_model\.bin$/);
+            const out = finish(await fromBin.run(batchFromIds(reference.map((r) => r.input_ids), testCase.padId)), reference.length);
+            const dimension = out.length / reference.length;
+            worst.bin = Math.max(...reference.map((r, i) => maxAbsDiff(row(out, i, dimension), r.embedding)));
+            expect(worst.bin).toBeLessThanOrEqual(TOLERANCE);
+          } finally {
+            await fromBin.dispose();
+          }
+        } finally {
+          rmSync(binDir, { recursive: true, force: true });
+        }
       });
 
       it('gives the same vectors whatever id pads the batch (padding is masked, positions come from real tokens)', async () => {

@@ -1,8 +1,11 @@
 import { EmbedderError } from '@embedder-rag/core';
 import type { WeightSet } from './weight-set';
 
-/** Prefixes under which checkpoints store the encoder (`bert.` in BertForMaskedLM / BertForPreTraining files). */
-const PREFIXES = ['', 'bert.'] as const;
+/**
+ * Prefixes under which checkpoints store the encoder: `bert.` in BertForMaskedLM / BertForPreTraining files,
+ * `roberta.` in (XLM-)RobertaForMaskedLM ones (xlm-roberta-base), `mpnet.` in MPNetForMaskedLM ones.
+ */
+const PREFIXES = ['', 'bert.', 'roberta.', 'mpnet.'] as const;
 
 /**
  * Stored names a canonical (unprefixed, HF BertModel) parameter name may have: plain, `bert.`-prefixed, and with the
