@@ -115,14 +115,28 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
   });
 
   app.setErrorHandler(async (error, request, reply) => {
-    const http = toHttpError(error, config.payloadLimit);
+    const http = toHttpError(error, config.payloadLimit, { body: request.body, querystring: request.query });
     if (request.routeOptions.config?.inference) ctx.metrics.requestFailure.inc({ err: failureLabel(http) });
     if (http.status >= 500) request.log.error({ err: error, url: request.url }, http.message);
     else request.log.debug({ status: http.status, url: request.url }, http.message);
     return reply.code(http.status).headers(http.headers).type('application/json').send(errorBody(http, shapeOf(request)));
   });
+  // Which methods each path has, so a known path with another method is a 405 with Allow, not a 404.
+  const methodsByUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByUrl.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    methodsByUrl.set(route.url, methods);
+  });
   app.setNotFoundHandler(async (request, reply) => {
-    const http = new HttpError(404, 'NotFound', `no route ${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = methodsByUrl.get(path);
+    if (allowed !== undefined) {
+      const allow = [...allowed].sort().join(', ');
+      const http = new HttpError(405, 'Validation', `method ${request.method} is not allowed on ${path}; allowed: ${allow}`, { allow });
+      return reply.code(405).headers(http.headers).send(errorBody(http, shapeOf(request)));
+    }
+    const http = new HttpError(404, 'NotFound', `no route ${request.method} ${path}`);
     return reply.code(404).send(errorBody(http, shapeOf(request)));
   });
 

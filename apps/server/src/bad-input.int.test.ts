@@ -29,6 +29,22 @@ describe('bad input', () => {
     tei(await call(base, 'POST', '/embed', '{"inputs": ', auth), 400, 'Validation', /not valid JSON/);
   });
 
+  it('a validation message names the field once, by its JSON path', async () => {
+    const message = async (path: string, body: unknown) => ((await call(base, 'POST', path, body, auth)).body as { error: string }).error;
+    expect(await message('/embed', { inputs: 42 })).toBe('invalid request body: `inputs` must be a string or an array (got integer)');
+    expect(await message('/embed', {})).toBe('invalid request body: `inputs` is required');
+    expect(await message('/embed', { inputs: [{ text: 'x' }] })).toBe('invalid request body: `inputs[0]` must be an integer, a string or an array (got object)');
+    expect(await message('/decode', { ids: [[-1]] })).toBe('invalid request body: `ids[0][0]` must be >= 0');
+    expect(await message('/similarity', { inputs: { source_sentence: 'a' } })).toBe('invalid request body: `inputs.sentences` is required');
+    expect(await message('/embed', [1])).toBe('invalid request body: the body must be an object (got array)');
+  });
+
+  it('decoding an empty id list is the empty text, not a 500', async () => {
+    const answer = await call(base, 'POST', '/decode', { ids: [[]] }, auth);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toEqual(['']);
+  });
+
   it('wrong types → 422 naming the field', async () => {
     tei(await call(base, 'POST', '/embed', { inputs: 5 }, auth), 422, 'Validation', /inputs/);
     tei(await call(base, 'POST', '/embed', { inputs: 'x', normalize: 'yes' }, auth), 422, 'Validation', /normalize/);
@@ -75,11 +91,11 @@ describe('bad input', () => {
     expect(openai.body.message).toMatch(/1 to 384/);
   });
 
-  it('an unknown model → 404 in the OpenAI shape', async () => {
+  it('with one served model, any `model` name is served by it and the answer names the model that ran', async () => {
     const answer = await call<Record<string, unknown>>(base, 'POST', '/v1/embeddings', { input: 'x', model: 'text-embedding-ada-002' }, auth);
-    expect(answer.status).toBe(404);
-    expect(answer.body).toMatchObject({ code: 404, type: 'NotFound' });
-    expect(answer.body.message).toMatch(/text-embedding-ada-002.*all-minilm-l6-v2/);
+    expect(answer.status).toBe(200);
+    expect(answer.body.model).toBe('all-minilm-l6-v2');
+    expect((await call(base, 'POST', '/embed', { inputs: 'x', model: 'bge-m3' }, auth)).status).toBe(200);
   });
 
   it('a missing or wrong API key → 401 JSON; /health and /ready stay open', async () => {

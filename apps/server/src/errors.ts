@@ -1,4 +1,5 @@
 import { isEmbedderError, type ErrorCode } from '@embedder-rag/core';
+import { describeValidation, type SchemaError } from './validation';
 
 /** Error types as TEI serialises them (PascalCase), plus the few TEI has no name for. */
 export type ErrorType =
@@ -58,12 +59,15 @@ interface FastifyLikeError {
   code?: string;
   statusCode?: number;
   message: string;
-  validation?: unknown;
+  validation?: SchemaError[];
   validationContext?: string;
 }
 
-/** Turns anything thrown while serving a request into an {@link HttpError}; `payloadLimit` names the body limit. */
-export function toHttpError(error: unknown, payloadLimit: number): HttpError {
+/**
+ * Turns anything thrown while serving a request into an {@link HttpError}; `payloadLimit` names the body limit,
+ * `received` (the request's parsed body and query) lets a validation message say what type it got.
+ */
+export function toHttpError(error: unknown, payloadLimit: number, received: Record<string, unknown> = {}): HttpError {
   if (error instanceof HttpError) return error;
   if (isEmbedderError(error)) {
     const [status, type] = STATUS_BY_CODE[error.code] ?? [500, 'Backend'];
@@ -77,7 +81,7 @@ export function toHttpError(error: unknown, payloadLimit: number): HttpError {
   const fastifyError = error as FastifyLikeError;
   if (fastifyError.validation !== undefined) {
     const where = fastifyError.validationContext ?? 'body';
-    return new HttpError(422, 'Validation', `invalid request ${where}: ${fastifyError.message.replace(/^body\/?/, '')}`);
+    return new HttpError(422, 'Validation', describeValidation(fastifyError.validation, where, received[where]));
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -70,9 +70,13 @@ export class ModelPool {
     return this.#models;
   }
 
-  /** The model a request asked for (null/undefined = the default); an unknown name is a 404 naming the served ones. */
+  /**
+   * The model a request asked for (null/undefined = the default). With one served model any name resolves to it,
+   * as TEI does: OpenAI clients (LangChain, the openai SDK) send their own default names, and the answer's `model`
+   * field says which model actually ran. With several, an unknown name is a 404 naming the served ones.
+   */
   resolve(name: string | null | undefined): ServedModel {
-    if (name === undefined || name === null || name === '') return this.default;
+    if (name === undefined || name === null || name === '' || this.#models.length === 1) return this.default;
     const wanted = name.toLowerCase();
     const found = this.#models.find((model) => model.aliases.has(wanted));
     if (found === undefined) {

@@ -200,6 +200,16 @@ describe('routes', () => {
     expect(body.components.schemas.Info!.required).toContain('max_client_batch_size');
   });
 
+  it('with several served models, an unknown model is a 404 listing the served ones (OpenAI clients see NotFoundError)', async () => {
+    const answer = await call<Record<string, unknown>>(base, 'POST', '/v1/embeddings', { input: 'x', model: 'text-embedding-ada-002' });
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ code: 404, type: 'NotFound' });
+    expect(answer.body.message).toMatch(/text-embedding-ada-002.*all-minilm-l6-v2, .*tiny-bert/);
+    const tei = await call<Record<string, unknown>>(base, 'POST', '/embed', { inputs: 'x', model: 'nope' });
+    expect(tei.status).toBe(404);
+    expect(tei.body).toMatchObject({ error_type: 'NotFound' });
+  });
+
   it('unknown paths answer 404 JSON', async () => {
     const { status, body } = await call(base, 'GET', '/nope');
     expect(status).toBe(404);

@@ -322,7 +322,8 @@ export class EmbeddingGenerator {
 
   /** Token ids back to text. */
   decode(ids: number[][], options: { skipSpecialTokens?: boolean } = {}): string[] {
-    return ids.map((row) => this.#tokenizer.decode(row, options));
+    // An empty id list decodes to the empty text (the tokenizer library throws on it).
+    return ids.map((row) => (row.length === 0 ? '' : this.#tokenizer.decode(row, options)));
   }
 
   /** Tokens per text after truncation, specials included. */
