@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppContext } from './context';
 import { HttpError, errorBody, toHttpError, type ErrorShape } from './errors';
@@ -23,6 +24,9 @@ declare module 'fastify' {
 
 /** Routes a load balancer or orchestrator calls without credentials. */
 const OPEN_ROUTES = new Set(['/health', '/ready']);
+/** The API page: a browser cannot send a bearer token when it loads a page; its "Authorize" button sends it on calls. */
+const DOCS_PREFIX = '/docs';
+const isOpen = (path: string) => OPEN_ROUTES.has(path) || path === DOCS_PREFIX || path.startsWith(`${DOCS_PREFIX}/`);
 
 function shapeOf(request: FastifyRequest): ErrorShape {
   return request.routeOptions.config?.shape ?? (request.url.startsWith('/v1/') || request.url.startsWith('/embeddings') ? 'openai' : 'tei');
@@ -81,6 +85,7 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
         license: { name: 'MIT' },
       },
       components: config.apiKey === undefined ? {} : { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      ...(config.apiKey === undefined ? {} : { security: [{ bearer: [] }] }),
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -94,7 +99,7 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
     const key = config.apiKey;
     app.addHook('onRequest', async (request) => {
       const path = request.url.split('?')[0] ?? '';
-      if (OPEN_ROUTES.has(path) || request.method === 'OPTIONS') return;
+      if (isOpen(path) || request.method === 'OPTIONS') return;
       if (!bearerMatches(request.headers.authorization, key)) {
         throw new HttpError(401, 'Unauthorized', 'missing or wrong API key: send `Authorization: Bearer <key>` (EMBEDDER_API_KEY)', {
           'www-authenticate': 'Bearer',
@@ -140,6 +145,10 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
     return reply.code(404).send(errorBody(http, shapeOf(request)));
   });
 
+  if (config.docs === 'on') {
+    // Swagger UI over the same document as /openapi.json; its assets ship in @fastify/swagger-ui (no CDN).
+    await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { displayRequestDuration: true } });
+  }
   await app.register(embedRoutes, { ctx });
   await app.register(openAiRoutes, { ctx });
   await app.register(similarityRoutes, { ctx });
