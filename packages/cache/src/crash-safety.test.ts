@@ -16,6 +16,8 @@ interface Writer {
   /** Highest i reported as committed, -1 before the first. */
   highest: () => number;
   ready: Promise<void>;
+  /** Resolves once entry i is reported committed (or the writer ended). */
+  reached: (i: number) => Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   kill: () => void;
 }
@@ -33,6 +35,14 @@ function startWriter(path: string, start: number, count: number, maxEntries: num
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let pending = '';
+  let ended = false;
+  const waiting: { i: number; resolve: () => void }[] = [];
+  const wake = () => {
+    for (const w of waiting.filter((w) => ended || highest >= w.i)) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     const lines = (pending + chunk).split('\n');
@@ -41,28 +51,42 @@ function startWriter(path: string, start: number, count: number, maxEntries: num
       if (line === 'ready') markReady();
       else if (line.startsWith('at ')) highest = Number(line.slice(3));
     }
+    wake();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   // 'close', not 'exit': output still in the pipe when the process dies arrives after 'exit'.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code, signal) => {
+      ended = true;
       markReady();
+      wake();
       resolve({ code, signal, stdout, stderr });
     }),
   );
-  return { highest: () => highest, ready, exited, kill: () => child.kill('SIGKILL') };
+  const reached = (i: number) =>
+    new Promise<void>((resolve) => {
+      waiting.push({ i, resolve });
+      wake();
+    });
+  return { highest: () => highest, ready, reached, exited, kill: () => child.kill('SIGKILL') };
 }
 
-/** Every key in [0, end) reads back bit-identical or is absent; returns how many of [from, end) are present. */
+/**
+ * Every key in [0, end) reads back bit-identical or is absent, and these keys (with the parent's own entry) are every
+ * row the store counts: nothing was committed beyond `end`. Returns how many of [from, end) are present.
+ */
 async function verify(path: string, end: number, from: number, maxEntries: number): Promise<number> {
   const cache = openPersistentCache({ path, maxEntries });
   let present = 0;
+  let all = cache.has('parent') ? 1 : 0;
   for (let i = 0; i < end; i++) {
     const got = cache.get(`k${i}`);
     if (got === undefined) continue;
     expect(sameBytes(got, vectorFor(i)), `k${i} differs from what was written`).toBe(true);
+    all++;
     if (i >= from) present++;
   }
+  expect(cache.stats().size, `rows other than k0…k${end - 1} and parent: committed but never reported?`).toBe(all);
   expect(cache.stats().size).toBeLessThanOrEqual(maxEntries);
   // Writing continues in the reopened store.
   cache.set('parent', vectorFor(-1));
@@ -83,11 +107,12 @@ describe('persistent cache crash safety (real child processes)', () => {
     for (let round = 0; round < 20; round++) {
       const writer = startWriter(path, start, 0, maxEntries);
       // Every fourth kill lands at a random moment from spawn (possibly while the store is being opened or
-      // created); the others at a random moment of the write loop.
+      // created); the others once the writer reported a random number (1 to 2 x maxEntries) of entries of this
+      // round, plus a few random ms: counted in entries, not time, so a slow machine still writes past the bound.
       if (round % 4 === 0) await new Promise((resolve) => setTimeout(resolve, next() * 1000));
       else {
-        await writer.ready;
-        await new Promise((resolve) => setTimeout(resolve, 20 + next() * 250));
+        await writer.reached(start + Math.floor(next() * 2 * maxEntries));
+        await new Promise((resolve) => setTimeout(resolve, next() * 20));
       }
       writer.kill();
       const { signal, stdout, stderr } = await writer.exited;
@@ -95,17 +120,20 @@ describe('persistent cache crash safety (real child processes)', () => {
       expect(stdout).not.toContain('MISMATCH');
       expect(stderr).toBe('');
       const highest = writer.highest();
-      const end = Math.max(start, highest + 1) + 50; // entries after the last report may or may not have committed
+      // The writer reports each entry synchronously before writing the next: only the entry after the last report
+      // may have committed unreported (verify checks that nothing beyond it is in the store).
+      const end = Math.max(start, highest + 1) + 1;
       const present = await verify(path, end, start, maxEntries);
       if (highest >= start) {
         writtenRounds++;
         totalWritten += highest - start + 1;
-        // Everything reported as committed in this round survived, up to what the bound evicted.
-        expect(present).toBeGreaterThanOrEqual(Math.min(highest - start + 1, maxEntries - 1));
+        // Everything reported as committed in this round survived, up to what the bound evicted: the newest
+        // maxEntries are all of this round (eviction follows the write sequence; the parent's entry is older).
+        expect(present).toBeGreaterThanOrEqual(Math.min(highest - start + 1, maxEntries));
       }
       start = end;
     }
-    expect(writtenRounds).toBeGreaterThanOrEqual(10);
+    expect(writtenRounds).toBeGreaterThanOrEqual(15);
     expect(totalWritten).toBeGreaterThan(maxEntries); // the bound was reached: kills also hit evictions
   });
 

@@ -1,11 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { DatabaseSync } from 'node:sqlite';
-import { isEmbedderError } from '@embedder-rag/core';
+import { isEmbedderError, noopLogger, type Logger } from '@embedder-rag/core';
 import { loadMiniLmReference } from '@embedder-rag/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryCache, createTieredCache, openPersistentCache, PersistentEmbeddingCache } from './index';
+import { APPLICATION_ID, MIGRATIONS } from './sqlite-open';
 
 const dir = mkdtempSync(join(tmpdir(), 'embedder-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +76,70 @@ describe('openPersistentCache', () => {
     expect(reopened.stats()).toMatchObject({ size: 2, evictions: 2 });
     expect(['a', 'd', 'e', 'f'].map((k) => reopened.has(k))).toEqual([false, false, true, true]);
     await reopened.close();
+  });
+
+  it('evicts in write order when the wall clock steps back (a sequence, not the clock, orders eviction)', async () => {
+    let now = 1_000_000;
+    const cache = openPersistentCache({ path: freshPath(), maxEntries: 3, now: () => (now -= 1000) });
+    for (const k of ['a', 'b', 'c']) cache.set(k, vectors[0]!);
+    cache.set('d', vectors[1]!); // by the clock d is the oldest and would go the moment it was written; a goes
+    expect(['a', 'b', 'c', 'd'].map((k) => cache.has(k))).toEqual([false, true, true, true]);
+    cache.set('e', vectors[2]!);
+    expect(['b', 'c', 'd', 'e'].map((k) => cache.has(k))).toEqual([false, true, true, true]);
+    await cache.close();
+  });
+
+  it('repairs counters that disagree with the rows on open (eviction trusts them), and says so', async () => {
+    const warnings: unknown[] = [];
+    const logger: Logger = { ...noopLogger, warn: (message, fields) => warnings.push({ message, ...fields }) };
+    for (const damage of ['UPDATE meta SET entries = entries + 100', 'UPDATE meta SET entries = 0, bytes = 0', 'DELETE FROM meta']) {
+      const path = await filledStore(); // k0…k59
+      const pristine = openPersistentCache({ path, maxEntries: 1000 });
+      const { size, bytes } = pristine.stats();
+      await pristine.close();
+      const raw = new DatabaseSync(path);
+      raw.exec(damage);
+      raw.close();
+      warnings.length = 0;
+      const cache = openPersistentCache({ path, maxEntries: 61, logger });
+      expect(warnings, damage).toEqual([expect.objectContaining({ path, rows: 60 })]);
+      expect(cache.stats(), damage).toMatchObject({ size, bytes });
+      // With entries 160 recorded, this write would have evicted 99 rows: every entry.
+      cache.set('one-more', vectors[0]!);
+      expect(cache.stats(), damage).toMatchObject({ size: 61, evictions: 0 });
+      vectors.forEach((v, i) => expect(same(cache.get(`k${i}`), v), `${damage}: k${i}`).toBe(true));
+      cache.set('over', vectors[1]!); // and the bound holds: exactly one goes
+      expect(cache.stats(), damage).toMatchObject({ size: 61, evictions: 1 });
+      await cache.close();
+      warnings.length = 0;
+      await openPersistentCache({ path, maxEntries: 61, logger }).close();
+      expect(warnings, `${damage}: repaired once`).toEqual([]);
+    }
+  });
+
+  it('migrates a schema-1 file (wall-clock eviction order) keeping its entries and their order', async () => {
+    const path = freshPath();
+    const v1 = new DatabaseSync(path);
+    v1.exec(`PRAGMA journal_mode = WAL; ${MIGRATIONS[0]} PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 1;`);
+    const insert = v1.prepare('INSERT INTO entries (key, vector, checksum, created_at, used_at) VALUES (?, ?, ?, ?, ?)');
+    // Written a, b, c, d; then a was used: the least recently used order is b, c, d, a.
+    const usedAt: Record<string, number> = { a: 500, b: 200, c: 300, d: 400 };
+    for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) {
+      const bytes = new Uint8Array(vectors[i]!.buffer);
+      insert.run(key, bytes, crc32(bytes, crc32(key)), 100, usedAt[key]!);
+    }
+    v1.close();
+    // A clock just after those uses: the reads below are too recent to be recorded as uses.
+    const cache = openPersistentCache({ path, maxEntries: 4, now: () => 600 });
+    ['a', 'b', 'c', 'd'].forEach((key, i) => expect(same(cache.get(key), vectors[i]!)).toBe(true));
+    cache.set('e', vectors[4]!);
+    cache.set('f', vectors[5]!);
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => cache.has(k))).toEqual([true, false, false, true, true, true]);
+    await cache.close();
+    const raw = new DatabaseSync(path);
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 });
+    raw.close();
+    await openPersistentCache({ path, maxEntries: 4 }).close(); // and opens again as a schema-2 file
   });
 
   it('expires entries after ttlMs (injected clock), also across a reopen', async () => {

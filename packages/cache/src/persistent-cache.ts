@@ -23,7 +23,7 @@ export interface PersistentCacheOptions {
    * this, in ms: recency at a coarse grain, so that reads of warm entries write nothing. @default 60000
    */
   recencyResolutionMs?: number;
-  /** Where recreation after corruption is reported. @default noopLogger */
+  /** Where recreation after corruption and repaired counters are reported. @default noopLogger */
   logger?: Logger;
 }
 
@@ -107,14 +107,19 @@ class SqliteCache implements PersistentCache {
     this.#recencyResolutionMs = recencyResolutionMs;
     this.#sql = {
       select: db.prepare('SELECT key, vector, checksum, created_at, used_at FROM entries WHERE key = ?'),
+      // used_seq: one more than any, at every write and recorded use (writers are serialised): eviction order that
+      // no clock step can turn around. An index on used_seq makes max() one lookup.
       upsert: db.prepare(
-        `INSERT INTO entries (key, vector, checksum, created_at, used_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO entries (key, vector, checksum, created_at, used_at, used_seq)
+           VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(used_seq), 0) + 1 FROM entries))
          ON CONFLICT (key) DO UPDATE SET vector = excluded.vector, checksum = excluded.checksum,
-           created_at = excluded.created_at, used_at = excluded.used_at`,
+           created_at = excluded.created_at, used_at = excluded.used_at, used_seq = excluded.used_seq`,
       ),
       count: db.prepare('SELECT entries, bytes FROM meta WHERE id = 0'),
-      evict: db.prepare('DELETE FROM entries WHERE id IN (SELECT id FROM entries ORDER BY used_at, id LIMIT ?)'),
-      touch: db.prepare('UPDATE entries SET used_at = ? WHERE key = ? AND used_at < ?'),
+      evict: db.prepare('DELETE FROM entries WHERE id IN (SELECT id FROM entries ORDER BY used_seq LIMIT ?)'),
+      touch: db.prepare(
+        'UPDATE entries SET used_at = ?, used_seq = (SELECT max(used_seq) + 1 FROM entries) WHERE key = ? AND used_at < ?',
+      ),
       remove: db.prepare('DELETE FROM entries WHERE key = ?'),
       discard: db.prepare('DELETE FROM entries WHERE key = ? AND checksum = ? AND created_at = ?'),
       clear: db.prepare('DELETE FROM entries'),

@@ -5,16 +5,21 @@ import { EmbedderError, type Logger } from '@embedder-rag/core';
 
 /** PRAGMA application_id of our files ('EMBC'): tells our cache apart from any other SQLite database. */
 export const APPLICATION_ID = 0x454d4243;
-/** PRAGMA user_version: the schema below. A file of another version is refused (CACHE_CORRUPT), never migrated blind. */
-export const SCHEMA_VERSION = 1;
-
 const SQLITE_MAGIC = 'SQLite format 3\0';
 /** Address space mapped for reads (not memory used: pages are the OS's file cache). */
 const MMAP_BYTES = 1 << 30;
 
-// Entry and byte counts live in `meta`, kept by triggers inside the same transactions as the writes, so they are
-// exact across processes and cost O(1) to read (count(*) is a full scan).
-const SCHEMA = `
+/** PRAGMA user_version: the number of {@link MIGRATIONS} applied. A newer file is refused (CACHE_CORRUPT). */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * The schema, as steps: step i takes a file from version i to i+1. A new file runs them all and an older file of ours
+ * runs the rest, so both end with the same schema text (checked byte for byte on open). Never edit a step: add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: entries, and their count and bytes in `meta`, kept by triggers inside the same transactions as the writes, so
+  // they are exact across processes and cost O(1) to read (count(*) is a scan).
+  `
 CREATE TABLE entries (
   id INTEGER PRIMARY KEY,
   key TEXT NOT NULL UNIQUE,
@@ -35,9 +40,19 @@ END;
 CREATE TRIGGER entries_update AFTER UPDATE OF vector ON entries BEGIN
   UPDATE meta SET bytes = bytes + length(NEW.vector) - length(OLD.vector) WHERE id = 0;
 END;
-PRAGMA application_id = ${APPLICATION_ID};
-PRAGMA user_version = ${SCHEMA_VERSION};
-`;
+`,
+  // 2: eviction follows a sequence number given at each write and recorded use (max + 1, writers serialised by
+  // SQLite's lock), not the wall clock: a clock stepped back would have made the newest entries the first to go.
+  // Existing rows keep their order (used_at, id). used_at stays: it spaces recorded uses (recencyResolutionMs).
+  `
+ALTER TABLE entries ADD COLUMN used_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE entries SET used_seq = ranked.seq
+  FROM (SELECT id, row_number() OVER (ORDER BY used_at, id) AS seq FROM entries) AS ranked
+  WHERE entries.id = ranked.id;
+DROP INDEX entries_used_at;
+CREATE INDEX entries_used_seq ON entries (used_seq);
+`,
+];
 
 /** SQLite result codes that mean "this file is damaged or not a database". */
 const CORRUPT_CODES = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
@@ -94,7 +109,7 @@ export function openStore(options: OpenStoreOptions): DatabaseSync {
   }
 }
 
-function openVerified({ path, busyTimeoutMs }: OpenStoreOptions): DatabaseSync {
+function openVerified({ path, busyTimeoutMs, logger }: OpenStoreOptions): DatabaseSync {
   checkHeader(path);
   let db: DatabaseSync;
   try {
@@ -109,12 +124,19 @@ function openVerified({ path, busyTimeoutMs }: OpenStoreOptions): DatabaseSync {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     // Reads through a memory map skip a pread() per page; a cold 20 MB store reads about twice as fast.
     db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}; PRAGMA cache_size = -16384;`);
-    if (!isOurs(db, path)) initialise(db, path);
-    checkSchema(db, path);
+    if (versionOf(db, path) < SCHEMA_VERSION) {
+      immediately(db, () => {
+        const version = versionOf(db, path);
+        if (version > 0) checkSchemaOf(db, path, version); // migrate only a file whose schema is exactly ours
+        migrate(db, version);
+      });
+    }
+    checkSchemaOf(db, path, SCHEMA_VERSION);
     const check = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
     if (check.length !== 1 || check[0]?.quick_check !== 'ok') {
       throw corrupt(path, `integrity check failed: ${check.map((row) => row.quick_check).slice(0, 3).join('; ')}`);
     }
+    checkCounters(db, path, logger);
     return db;
   } catch (error) {
     db.close();
@@ -151,45 +173,75 @@ function checkHeader(path: string): void {
   }
 }
 
-/** True for our schema; false for a new, empty database; throws CACHE_CORRUPT for anything else. */
-function isOurs(db: DatabaseSync, path: string): boolean {
+/**
+ * The schema version of our file (0: a new, empty database, nothing applied yet); throws CACHE_CORRUPT for a foreign
+ * database or a version newer than {@link SCHEMA_VERSION}.
+ */
+function versionOf(db: DatabaseSync, path: string): number {
   const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (appId === APPLICATION_ID) {
-    if (version !== SCHEMA_VERSION) throw corrupt(path, `schema version ${version}, this version reads ${SCHEMA_VERSION}`);
-    return true;
+    if (version < 1 || version > SCHEMA_VERSION) throw corrupt(path, `schema version ${version}, this version reads 1 to ${SCHEMA_VERSION}`);
+    return version;
   }
   const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n;
   if (appId !== 0 || tables > 0) throw corrupt(path, `a SQLite database of another application (application_id ${appId})`);
-  return false;
+  return 0;
 }
 
-let expectedSchema: string | undefined;
+/** Runs the migration steps after `from` and sets the version (inside the caller's transaction). */
+function migrate(db: DatabaseSync, from: number): void {
+  for (const step of MIGRATIONS.slice(from)) db.exec(step);
+  db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION};`);
+}
 
-/** The schema text SQLite stores for {@link SCHEMA}, from a scratch in-memory database. */
+/** The schema text SQLite stores after each version's steps, from scratch in-memory databases. */
+const expectedSchemas = new Map<number, string>();
+
 function schemaOf(db: DatabaseSync): string {
   return JSON.stringify(db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name').all());
 }
 
-/** A file whose stored schema differs in any byte from ours (damage, or tampering) is refused. */
-function checkSchema(db: DatabaseSync, path: string): void {
-  if (expectedSchema === undefined) {
+/** A file whose stored schema differs in any byte from ours at `version` (damage, or tampering) is refused. */
+function checkSchemaOf(db: DatabaseSync, path: string, version: number): void {
+  let expected = expectedSchemas.get(version);
+  if (expected === undefined) {
     const scratch = new DatabaseSync(':memory:');
-    scratch.exec(SCHEMA);
-    expectedSchema = schemaOf(scratch);
+    for (const step of MIGRATIONS.slice(0, version)) scratch.exec(step);
+    expected = schemaOf(scratch);
     scratch.close();
+    expectedSchemas.set(version, expected);
   }
-  if (schemaOf(db) !== expectedSchema) throw corrupt(path, 'its tables are not those of an embedder cache');
+  if (schemaOf(db) !== expected) throw corrupt(path, 'its tables are not those of an embedder cache');
 }
 
-/** Creates the schema; IMMEDIATE takes the write lock first, so two processes creating it at once do it once. */
-function initialise(db: DatabaseSync, path: string): void {
+/** Runs `work` in an IMMEDIATE transaction: the write lock first, so two processes opening at once do it once. */
+function immediately(db: DatabaseSync, work: () => void): void {
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (!isOurs(db, path)) db.exec(SCHEMA);
+    work();
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * The `meta` counts must equal the rows: eviction trusts them, and a count above the truth would evict that many
+ * entries too many. Triggers keep them exact, so a difference means damage or tampering; they are derived data,
+ * so they are recomputed (in a write transaction, against concurrent writers) and the repair is logged.
+ */
+function checkCounters(db: DatabaseSync, path: string, logger: Logger): void {
+  const counted = () => (db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n;
+  const meta = () => db.prepare('SELECT entries FROM meta WHERE id = 0').get() as { entries: number } | undefined;
+  if (meta()?.entries === counted()) return;
+  immediately(db, () => {
+    const recorded = meta()?.entries;
+    const rows = counted();
+    if (recorded === rows) return;
+    db.exec(`INSERT OR REPLACE INTO meta (id, entries, bytes)
+      SELECT 0, count(*), coalesce(sum(length(vector) + length(key)), 0) FROM entries`);
+    logger.warn('persistent cache counters did not match its rows: recomputed', { path, recorded: recorded ?? null, rows });
+  });
 }
