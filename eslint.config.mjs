@@ -15,6 +15,8 @@ const depConstraints = [
     onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'type:build', 'scope:fixtures'],
   },
   { sourceTag: 'type:fixtures', onlyDependOnLibsWithTags: ['scope:core', 'type:build'] },
+  // The row-wise int8 quantiser (packages/quantize): core only; its tests tokenise with the testkit.
+  { sourceTag: 'type:quantizer', onlyDependOnLibsWithTags: ['scope:core', 'type:build', 'scope:fixtures', 'scope:testkit'] },
   // The conformance suite drives backends the way the facade does, so it may use the libraries too.
   { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:build', 'scope:fixtures'] },
   // The CLI's `serve` starts the server, so apps may use the server's exported startServer.

@@ -4,3 +4,4 @@ export { fetchMiniLmWeights, TEST_MODEL_CACHE } from './minilm-weights';
 export { embedTexts, type EmbedTextsResult } from './embed-texts';
 export { loadTestModel } from './models';
 export { writeTorchCheckpoint, type CheckpointTensor } from './torch-checkpoint';
+export { batchTokenizer } from './tokenize';
