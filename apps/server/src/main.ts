@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   }
   const config = parseServerConfig({ env: process.env, argv });
   const state: { server?: RunningServer } = {};
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const drain = (running: RunningServer) =>
     running.close().then(
       ({ forced }) => process.exit(forced ? 1 : 0),
@@ -22,9 +22,13 @@ async function main(): Promise<void> {
       },
     );
   const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now".
-    if (stopping) process.exit(1);
-    stopping = true;
+    // A second signal means "now". Ctrl-C under `pnpm start` delivers SIGINT twice at once (from the terminal and
+    // passed on by pnpm): a repeat within a second is the same request.
+    if (stoppingSince !== undefined) {
+      if (performance.now() - stoppingSince > 1000) process.exit(1);
+      return;
+    }
+    stoppingSince = performance.now();
     process.stderr.write(`embedder-server: ${signal}, draining\n`);
     if (state.server !== undefined) void drain(state.server);
   };
@@ -32,11 +36,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   state.server = await startServer({ config });
-  if (stopping) void drain(state.server);
+  if (stoppingSince !== undefined) void drain(state.server);
 }
 
 main().catch((error: unknown) => {
-  const message = isEmbedderError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.stack ?? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  // A port in use or not allowed is the user's setting, not a bug: one line, no stack.
+  const listenFailure = code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL';
+  const message = isEmbedderError(error)
+    ? `${error.code}: ${error.message}`
+    : listenFailure
+      ? `cannot listen: ${(error as Error).message} (choose another --port / EMBEDDER_PORT or --host / EMBEDDER_HOST)`
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
   process.stderr.write(`embedder-server: ${message}\n`);
-  process.exit(isEmbedderError(error, 'INVALID_CONFIG') ? 2 : 1);
+  process.exit(isEmbedderError(error, 'INVALID_CONFIG') || listenFailure ? 2 : 1);
 });

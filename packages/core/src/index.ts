@@ -38,3 +38,4 @@ export {
   type PerformanceConstraints,
   type PresetName,
 } from './config';
+export { MIN_NODE_VERSION, unsupportedNodeMessage } from './node-version';

@@ -28,7 +28,8 @@ function tempCache(): string {
 }
 
 function options(cacheDir: string, extra: ResolveModelOptions = {}): ResolveModelOptions {
-  return { endpoint: server.url, cacheDir, retryDelayMs: 10, ...extra };
+  // modelPath '': not EMBEDDER_MODEL_PATH, which holds all-MiniLM-L6-v2 and would answer before the Hub.
+  return { endpoint: server.url, cacheDir, retryDelayMs: 10, modelPath: '', ...extra };
 }
 
 const requestsFor = (file: string) => server.requests.filter((request) => request.path.endsWith(`/${file}`));

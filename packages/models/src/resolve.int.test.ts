@@ -148,6 +148,30 @@ describe('resolveModel: the Hugging Face cache', () => {
     expect(error.message).toContain(join(cacheDir, 'models--sentence-transformers--all-MiniLM-L6-v2'));
   });
 
+  it('reads EMBEDDER_MODEL_PATH itself when no modelPath is given, and names it when the model is not there', async () => {
+    const saved = process.env.EMBEDDER_MODEL_PATH;
+    const [root, minilm, fixtures] = [modelRoot(), modelDir('all-MiniLM-L6-v2'), modelDir('test-fixtures')];
+    try {
+      process.env.EMBEDDER_MODEL_PATH = root;
+      const found = await resolveModel('all-minilm-l6-v2', { cacheDir: tempDir(), offline: true });
+      expect(found).toMatchObject({ dir: minilm, source: 'model-path' });
+
+      process.env.EMBEDDER_MODEL_PATH = fixtures;
+      const elsewhere = await embedderFailure(resolveModel('all-minilm-l6-v2', { cacheDir: tempDir(), offline: true }));
+      expect(elsewhere.message).toContain(join(fixtures, 'all-MiniLM-L6-v2'));
+      expect(elsewhere.message).toContain(`(EMBEDDER_MODEL_PATH=${fixtures})`);
+
+      delete process.env.EMBEDDER_MODEL_PATH;
+      const unset = await embedderFailure(resolveModel('all-minilm-l6-v2', { cacheDir: tempDir(), offline: true }));
+      expect(unset.code).toBe('MODEL_NOT_FOUND');
+      expect(unset.message).toContain('EMBEDDER_MODEL_PATH is not set');
+      expect(unset.message).toContain('models--sentence-transformers--all-MiniLM-L6-v2');
+    } finally {
+      if (saved === undefined) delete process.env.EMBEDDER_MODEL_PATH;
+      else process.env.EMBEDDER_MODEL_PATH = saved;
+    }
+  });
+
   it('a name that is no repo id and no folder: MODEL_NOT_FOUND without a download', async () => {
     const error = await embedderFailure(resolveModel('not a model!', { modelPath: modelRoot(), endpoint: 'http://127.0.0.1:9' }));
     expect(error.code).toBe('MODEL_NOT_FOUND');

@@ -16,7 +16,7 @@ import { downloadSnapshot } from './snapshot-download';
 
 /** Where {@link resolveModel} looks and how it downloads. */
 export interface ResolveModelOptions {
-  /** A folder holding model folders (EMBEDDER_MODEL_PATH). */
+  /** A folder holding model folders. @default process.env.EMBEDDER_MODEL_PATH */
   modelPath?: string;
   /** Never download. @default HF_HUB_OFFLINE is set to 1/true */
   offline?: boolean;
@@ -90,6 +90,14 @@ function notFound(message: string, looked: string[], details: Record<string, unk
   return new EmbedderError('MODEL_NOT_FOUND', message, { details: { ...details, looked } });
 }
 
+/** What a MODEL_NOT_FOUND message adds about the model path, so a user learns the one setting that fixes it. */
+function modelPathHint(modelPath: string | undefined, fromEnv: boolean): string {
+  if (modelPath === undefined || modelPath === '') {
+    return '; EMBEDDER_MODEL_PATH is not set: point it at a folder holding model folders (e.g. all-MiniLM-L6-v2/)';
+  }
+  return fromEnv ? ` (EMBEDDER_MODEL_PATH=${modelPath})` : ` (model path ${modelPath})`;
+}
+
 /**
  * Finds a model folder, in this order: (a) an existing folder path (or a custom model's `path`); (b) under
  * `modelPath`, the name itself, a built-in's folder name, or a repo id's last part; (c) the Hugging Face cache
@@ -126,8 +134,11 @@ export async function resolveModel(model: ModelType, options: ResolveModelOption
   const repoId = builtin?.repoId ?? (isRepoId(name) ? name : undefined);
   const withRepo = (result: ResolvedModel): ResolvedModel => (repoId === undefined ? result : { ...result, repoId });
 
-  if (options.modelPath !== undefined && options.modelPath !== '') {
-    const root = resolve(expandHome(options.modelPath));
+  // The library honours EMBEDDER_MODEL_PATH itself (like HF_HOME below): a caller need not pass it through.
+  const modelPath = options.modelPath ?? process.env.EMBEDDER_MODEL_PATH;
+  const hint = modelPathHint(modelPath, options.modelPath === undefined);
+  if (modelPath !== undefined && modelPath !== '') {
+    const root = resolve(expandHome(modelPath));
     const candidates = new Set([name, builtin?.folderName, repoId, repoId && basename(repoId)]);
     for (const candidate of candidates) {
       if (candidate === undefined || candidate === '') continue;
@@ -141,7 +152,7 @@ export async function resolveModel(model: ModelType, options: ResolveModelOption
   }
 
   if (repoId === undefined) {
-    throw notFound(`model '${name}' was not found (looked in: ${looked.join(', ') || 'no model path set'})`, looked);
+    throw notFound(`model '${name}' was not found (looked in: ${looked.join(', ') || 'no model path set'})${hint}`, looked);
   }
 
   const revision = options.revision ?? 'main';
@@ -164,7 +175,7 @@ export async function resolveModel(model: ModelType, options: ResolveModelOption
   const offline = options.offline ?? envFlag(process.env.HF_HUB_OFFLINE);
   if (offline) {
     throw notFound(
-      `model '${name}' was not found locally (looked in: ${looked.join(', ')}) and downloads are off (offline)`,
+      `model '${name}' was not found locally (looked in: ${looked.join(', ')}) and downloads are off (offline)${hint}`,
       looked,
       { repoId },
     );
@@ -196,13 +207,13 @@ export async function resolveModel(model: ModelType, options: ResolveModelOption
     const where = `looked in: ${looked.join(', ')}`;
     if (error instanceof HubNetworkError) {
       throw notFound(
-        `model '${name}' was not found locally (${where}) and could not be downloaded from ${endpoint}: ${error.reason}`,
+        `model '${name}' was not found locally (${where}) and could not be downloaded from ${endpoint}: ${error.reason}${hint}`,
         looked,
         { repoId, endpoint, url: error.url },
       );
     }
     if (isEmbedderError(error, 'MODEL_NOT_FOUND')) {
-      throw new EmbedderError('MODEL_NOT_FOUND', `${error.message} (and not found locally; ${where})`, {
+      throw new EmbedderError('MODEL_NOT_FOUND', `${error.message} (and not found locally; ${where})${hint}`, {
         cause: error,
         details: { ...error.details, looked },
       });
