@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { embedderFailure } from '@embedder-rag/test-fixtures';
-import { detectFormat, parseJsonlLine, readRecords, recordsFromArgs, type InputFormat, type InputRecord } from './input';
+import { countRecords, detectFormat, parseJsonlLine, readRecords, recordsFromArgs, type InputFormat, type InputRecord } from './input';
 
 async function collect(content: string, format: InputFormat, skip = 0): Promise<InputRecord[]> {
   const out: InputRecord[] = [];
@@ -38,11 +41,10 @@ describe('parseJsonlLine', () => {
 });
 
 describe('readRecords', () => {
-  it('reads one text a line with line numbers and byte counts, CRLF or LF', async () => {
+  it('reads one text a line with line numbers, CRLF or LF', async () => {
     const records = await collect('alpha\r\nbeta\ngamma', 'text');
     expect(records.map((r) => r.text)).toEqual(['alpha', 'beta', 'gamma']);
     expect(records.map((r) => r.line)).toEqual([1, 2, 3]);
-    expect(records[0]!.bytes).toBe(6);
   });
   it('fails on an empty text line, naming it', async () => {
     expect(await embedderFailure(collect('a\nb\n\nc\n', 'text'))).toEqual({ code: 'INVALID_INPUT', message: 'input line 3 is empty' });
@@ -50,8 +52,8 @@ describe('readRecords', () => {
   it('passes over blank JSONL lines but keeps real line numbers in errors', async () => {
     const records = await collect('{"text":"a"}\n\n{"text":"b","id":"x"}\n', 'jsonl');
     expect(records).toEqual([
-      { text: 'a', line: 1, bytes: 13 },
-      { text: 'b', id: 'x', line: 3, bytes: 23 },
+      { text: 'a', line: 1 },
+      { text: 'b', id: 'x', line: 3 },
     ]);
     expect((await embedderFailure(collect('{"text":"a"}\n\n{oops}\n', 'jsonl'))).message).toMatch(/^input line 3 is not valid JSON/);
   });
@@ -68,5 +70,27 @@ describe('recordsFromArgs', () => {
   it('rejects an empty argument by position', () => {
     expect(() => recordsFromArgs(['a', ''])).toThrow('text argument 2 is empty');
     expect(recordsFromArgs(['a', ' ']).map((r) => r.text)).toEqual(['a', ' ']);
+  });
+});
+
+describe('countRecords', () => {
+  it('counts the texts readRecords yields: every text line, the JSONL lines with more than whitespace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'embedder-count-'));
+    try {
+      const cases: [string, InputFormat][] = [
+        ['alpha\r\nbeta\ngamma', 'text'],
+        ['alpha\nbeta\n', 'text'],
+        ['{"text":"a"}\n\n  \t\r\n{"text":"b"}\n{"text":"é"}', 'jsonl'],
+        ['', 'jsonl'],
+        ['"ünïcode ✓"\n"x"\n\n', 'jsonl'],
+      ];
+      for (const [i, [content, format]] of cases.entries()) {
+        const file = join(dir, `in-${i}`);
+        writeFileSync(file, content);
+        expect(await countRecords(file, format)).toBe((await collect(content, format)).length);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,7 +30,9 @@ export function createProgram(): Command {
       .option('-i, --input <file>', 'read texts from a file (- = stdin): one per line, or JSONL with text/content')
       .option('-f, --format <format>', 'input format: text or jsonl (default: jsonl for .jsonl/.ndjson, else text)')
       .option('-o, --output <file>', 'write JSON lines here (default stdout)')
-      .option('--resume', 'skip texts already in --output and append the rest'),
+      .option('--resume', 'skip texts already in --output and append the rest')
+      .option('--progress', 'draw the progress bar on stderr even when it is no terminal')
+      .option('--no-progress', 'no progress bar (default: a bar when stderr is a terminal and the vectors are not)'),
   ).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
 
   addModelOptions(
@@ -64,7 +66,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
     await createProgram().parseAsync([...argv], { from: 'user' });
-    return EXIT_OK;
+    // A command that ends early on purpose (embed after Ctrl-C: 130) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT_OK;

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from './sqlite-module';
 import { EmbedderError, type Logger } from '@embedder-rag/core';
 
 /** PRAGMA application_id of our files ('EMBC'): tells our cache apart from any other SQLite database. */

@@ -5,13 +5,45 @@ import type { InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
 import { keepHeapNearLiveSize } from '../memory';
 import { formatEmbeddingLine, openOutput, prepareResume } from '../output';
-import { createProgress } from '../progress';
+import { createProgress, shouldDrawProgress } from '../progress';
 import { openTextSource, type TextSourceFlags } from './source';
 
 /** Flags of `embedder embed`. */
 export interface EmbedFlags extends ModelFlags, TextSourceFlags {
   output?: string;
   resume?: boolean;
+  /** `--progress` / `--no-progress`; undefined: a bar only on a terminal's stderr (see shouldDrawProgress). */
+  progress?: boolean;
+}
+
+/** Exit status after SIGINT (Ctrl-C) or SIGTERM: 128 + the signal's number, as shells report it. */
+const exitStatusOf = (signal: NodeJS.Signals): number => (signal === 'SIGTERM' ? 143 : 130);
+
+/**
+ * Stops the embed loop on SIGINT/SIGTERM so the output ends at a whole line, then says how to continue. A second
+ * signal more than a second later ends the process at once (Ctrl-C under `pnpm embedder` arrives twice together:
+ * from the terminal and passed on by pnpm).
+ */
+function watchInterrupt(): { interrupted: () => NodeJS.Signals | undefined; dispose: () => void } {
+  let signal: NodeJS.Signals | undefined;
+  let at = 0;
+  const onSignal = (received: NodeJS.Signals) => {
+    if (signal !== undefined) {
+      if (performance.now() - at > 1000) process.exit(exitStatusOf(received));
+      return;
+    }
+    signal = received;
+    at = performance.now();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    interrupted: () => signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /**
@@ -46,14 +78,18 @@ export async function runEmbed(args: readonly string[], flags: EmbedFlags): Prom
   if (resumed > 0) logger.info('resuming', { skipped: resumed, output: flags.output });
   keepHeapNearLiveSize();
 
+  // A file's texts are counted while the model loads, for a bar in embeddings rather than bytes.
+  const counting = source.countTotal?.().catch(() => undefined);
   const generator = await createGenerator(config, logger);
-  const skipped = source.skipped();
+  const drawProgress = shouldDrawProgress(flags.progress, process.stderr.isTTY === true, process.stdout.isTTY === true, toFile);
   const progress = createProgress({
-    enabled: process.stderr.isTTY === true,
-    total: source.total,
+    enabled: drawProgress,
+    ...(source.total === undefined ? {} : { total: source.total }),
     initialDone: resumed,
-    initialPosition: source.totalIsBytes ? skipped.bytes : resumed,
+    forced: flags.progress === true,
   });
+  void counting?.then((total) => total !== undefined && progress.setTotal(total));
+  const interrupt = watchInterrupt();
   try {
     // Opened only now: a model that fails to load leaves an existing output file untouched.
     const writer = await openOutput(flags.output, resumed > 0);
@@ -68,21 +104,31 @@ export async function runEmbed(args: readonly string[], flags: EmbedFlags): Prom
       }
     }
     let done = resumed;
-    let position = source.totalIsBytes ? skipped.bytes : resumed;
     for await (const { index, embedding } of generator.embedStream(texts())) {
       const record = pending.get(index);
       pending.delete(index);
       const id = record !== undefined && 'id' in record ? { value: record.id } : undefined;
       await writer.write(formatEmbeddingLine(resumed + index, embedding, id));
       done++;
-      position += source.totalIsBytes ? (record?.bytes ?? 0) : 1;
-      progress.update(done, position);
+      progress.update(done);
+      if (interrupt.interrupted() !== undefined) break;
     }
-    if (source.total !== undefined) progress.update(done, source.total);
     progress.stop();
     await writer.close();
+    const signal = interrupt.interrupted();
+    if (signal !== undefined) {
+      const total = await counting;
+      const of = total === undefined ? '' : ` of ${total}`;
+      const hint = toFile
+        ? `run the same command with --resume to continue after line ${done}`
+        : 'write to a file with --output FILE, then --resume continues an interrupted run';
+      process.stderr.write(`embedder: ${signal}: stopped after ${done}${of} embeddings; ${hint}\n`);
+      process.exitCode = exitStatusOf(signal);
+      return;
+    }
     logger.info('done', { embeddings: done - resumed, ...generator.getStats() });
   } finally {
+    interrupt.dispose();
     progress.stop();
     await generator.dispose().catch((error: unknown) => logger.warn('dispose failed', { error: String(error) }));
   }

@@ -1,5 +1,5 @@
 import { EmbedderError } from '@embedder-rag/core';
-import { detectFormat, openInput, readRecords, recordsFromArgs, type InputRecord } from '../input';
+import { countRecords, detectFormat, openInput, readRecords, recordsFromArgs, type InputRecord } from '../input';
 
 /** Where the texts of a command come from: its arguments, a file or stdin. */
 export interface TextSourceFlags {
@@ -10,14 +10,14 @@ export interface TextSourceFlags {
 /** An input ready to stream: records, and what the progress bar needs to know about its size. */
 export interface TextSource {
   records: AsyncIterable<InputRecord>;
-  /** Texts (for arguments) or bytes (for a regular file); undefined for stdin. */
+  /** Texts, when known at once (arguments). */
   total?: number;
-  /** Whether `total` counts bytes (a file) rather than texts. */
-  totalIsBytes: boolean;
+  /** Counts the texts of a regular file (a second read of it, run beside the model's load); absent for stdin. */
+  countTotal?: () => Promise<number>;
   /** How messages name the input. */
   label: string;
   /** Records passed over by `skip`, known once the records have been read past them. */
-  skipped(): { records: number; bytes: number };
+  skipped(): { records: number };
 }
 
 /**
@@ -29,12 +29,11 @@ export async function openTextSource(args: readonly string[], flags: TextSourceF
     throw new EmbedderError('INVALID_CONFIG', 'give texts as arguments or with --input, not both');
   }
   let skippedRecords = 0;
-  let skippedBytes = 0;
-  const skipped = () => ({ records: skippedRecords, bytes: skippedBytes });
+  const skipped = () => ({ records: skippedRecords });
   if (args.length > 0) {
     const all = recordsFromArgs(args);
     skippedRecords = Math.min(skip, all.length);
-    return { records: toAsync(all.slice(skip)), total: all.length, totalIsBytes: false, label: 'arguments', skipped };
+    return { records: toAsync(all.slice(skip)), total: all.length, label: 'arguments', skipped };
   }
   const path = flags.input ?? '-';
   if (path === '-' && process.stdin.isTTY) {
@@ -44,12 +43,13 @@ export async function openTextSource(args: readonly string[], flags: TextSourceF
   const format = detectFormat(path === '-' ? undefined : path, flags.format);
   const records = readRecords(opened.stream, format, {
     skip,
-    onSkip: (bytes) => {
+    onSkip: () => {
       skippedRecords++;
-      skippedBytes += bytes;
     },
   });
-  return { records, total: opened.size, totalIsBytes: true, label: opened.label, skipped };
+  const source: TextSource = { records, label: opened.label, skipped };
+  if (opened.size !== undefined) source.countTotal = () => countRecords(path, format);
+  return source;
 }
 
 async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
