@@ -3,7 +3,9 @@ import { TfjsBackend, type TfjsBackendOptions } from './backend';
 
 export { TfjsBackend, type TfjsBackendOptions } from './backend';
 export { TfjsSession, TFJS_WEIGHT_FILES } from './session';
-export { readBertConfig, type BertConfig } from './families/bert';
+export { readBertConfig, bertWeights, bertForward, bertParameterShapes, type BertConfig, type BertWeights } from './families/bert';
+export type { Dropout } from './tensor-ops';
+export type { ParameterSource, WeightSource } from './weight-loaders';
 export { ENCODER_FAMILIES, encoderFamilyFor, supportedModelTypes } from './families';
 export type { EncoderFamily, EncoderInputs, LoadedEncoder } from './encoder-family';
 export type { HiddenActivation } from './config-fields';

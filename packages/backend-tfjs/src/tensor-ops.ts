@@ -48,6 +48,13 @@ export function maskBias(attentionMask: tf.Tensor2D): tf.Tensor4D {
   return tf.reshape(tf.mul(tf.sub(1, tf.cast(attentionMask, 'float32')), MASKED_SCORE), [batch, 1, 1, sequence]);
 }
 
+/**
+ * Dropout as training applies it, where transformers does: `hidden` after the embeddings' LayerNorm and after each
+ * attention-output and feed-forward projection (before the residual), `attention` on the attention probabilities.
+ * Inference passes none.
+ */
+export type Dropout = (x: tf.Tensor, site: 'hidden' | 'attention') => tf.Tensor;
+
 /** The sizes of one attention call. */
 export interface AttentionShape {
   batch: number;
@@ -61,14 +68,15 @@ export interface AttentionShape {
  * scores = q·kᵀ·scale + scoreBias (the padding mask, plus any relative position bias), softmax over keys.
  * Returns the heads merged back, [batch·seq, heads·headSize], before the output projection.
  */
-export function attend(qkv: tf.Tensor2D, scoreBias: tf.Tensor4D, shape: AttentionShape, scale: number): tf.Tensor2D {
+export function attend(qkv: tf.Tensor2D, scoreBias: tf.Tensor4D, shape: AttentionShape, scale: number, dropout?: Dropout): tf.Tensor2D {
   const { batch, sequence, heads, headSize } = shape;
   // [batch·seq, heads·headSize] → [batch, heads, seq, headSize]
   const split = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [batch, sequence, heads, headSize]), [0, 2, 1, 3]);
   const [query, key, value] = tf.split(qkv, 3, 1);
   const products = tf.matMul(split(query!), split(key!), false, true);
   const scores = tf.add(scale === 1 ? products : tf.mul(products, scale), scoreBias);
-  const context = tf.matMul(tf.softmax(scores), split(value!));
+  const probabilities = tf.softmax(scores);
+  const context = tf.matMul(dropout ? (dropout(probabilities, 'attention') as tf.Tensor4D) : probabilities, split(value!));
   return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * sequence, heads * headSize]);
 }
 

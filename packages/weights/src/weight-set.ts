@@ -80,4 +80,16 @@ export class WeightSet {
     }
     return toFloat32(entry.bytes(), entry.dtype, name, this.file);
   }
+
+  /**
+   * A stored tensor's raw little-endian bytes as stored (any dtype), for copying it unchanged into another file.
+   * @throws EmbedderError WEIGHTS_INVALID when it is missing or cut off by the end of the file.
+   */
+  rawBytes(name: string): Uint8Array {
+    const entry = this.#entries.get(name);
+    if (!entry) {
+      throw new EmbedderError('WEIGHTS_INVALID', `tensor '${name}' is missing from ${this.file}`, { details: { file: this.file, tensor: name } });
+    }
+    return entry.bytes();
+  }
 }

@@ -3,8 +3,8 @@ import type { ModelSpec } from '@embedder-rag/core';
 import type { WeightSet } from '@embedder-rag/weights';
 import { ConfigFields, type HiddenActivation } from '../config-fields';
 import type { EncoderFamily, EncoderInputs, LoadedEncoder } from '../encoder-family';
-import { activation, attend, dense, layerNorm, maskBias, positionsPastPadding } from '../tensor-ops';
-import { fusedLinear, layerNormWeights, linear, matrix, type LayerNormWeights, type LinearWeights } from '../weight-loaders';
+import { activation, attend, dense, layerNorm, maskBias, positionsPastPadding, type Dropout } from '../tensor-ops';
+import { fusedLinear, layerNormWeights, linear, matrix, type LayerNormWeights, type LinearWeights, type WeightSource } from '../weight-loaders';
 
 /** The BERT hyper-parameters the forward pass needs (from config.json). */
 export interface BertConfig {
@@ -68,7 +68,7 @@ const BERT_LAYER_NAMES: BertLayerNames = {
 };
 
 /** Reads layer `index` (under `encoder.layer.N.`) of a BERT-style encoder. Call inside tf.tidy. */
-export function loadBertLayer(weights: WeightSet, index: number, config: BertConfig, names: BertLayerNames = BERT_LAYER_NAMES): BertLayerWeights {
+export function loadBertLayer(weights: WeightSource, index: number, config: BertConfig, names: BertLayerNames = BERT_LAYER_NAMES): BertLayerWeights {
   const prefix = `encoder.layer.${index}`;
   const { hiddenSize: hidden, intermediateSize } = config;
   return {
@@ -81,7 +81,8 @@ export function loadBertLayer(weights: WeightSet, index: number, config: BertCon
   };
 }
 
-interface BertWeights {
+/** Every tensor of a BERT encoder as the forward pass uses it (kernels transposed, q/k/v fused). */
+export interface BertWeights {
   wordEmbeddings: tf.Tensor2D;
   positionEmbeddings: tf.Tensor2D;
   tokenTypeEmbeddings: tf.Tensor2D;
@@ -100,23 +101,63 @@ export interface BertVariant {
   tokenTypes: boolean;
 }
 
-function loadBertWeights(weights: WeightSet, config: BertConfig): BertWeights {
+/**
+ * Arranges a BERT encoder's parameters for the forward pass. Not wrapped in tf.tidy: from a weight file the caller
+ * tidies; training calls it with its tf.variables inside the gradient function every step, so the gradients flow
+ * back to them.
+ */
+export function bertWeights(weights: WeightSource, config: BertConfig): BertWeights {
   const hidden = config.hiddenSize;
-  const loaded = tf.tidy(
-    () =>
-      ({
-        wordEmbeddings: matrix(weights, 'embeddings.word_embeddings.weight', config.vocabSize, hidden),
-        positionEmbeddings: matrix(weights, 'embeddings.position_embeddings.weight', config.maxPositionEmbeddings, hidden),
-        tokenTypeEmbeddings: matrix(weights, 'embeddings.token_type_embeddings.weight', config.typeVocabSize, hidden),
-        embeddingNorm: layerNormWeights(weights, 'embeddings.LayerNorm', hidden),
-        layers: Array.from({ length: config.numLayers }, (_, index) => loadBertLayer(weights, index, config)),
-      }) satisfies BertWeights as unknown as tf.TensorContainer,
-  );
-  return loaded as unknown as BertWeights;
+  return {
+    wordEmbeddings: matrix(weights, 'embeddings.word_embeddings.weight', config.vocabSize, hidden),
+    positionEmbeddings: matrix(weights, 'embeddings.position_embeddings.weight', config.maxPositionEmbeddings, hidden),
+    tokenTypeEmbeddings: matrix(weights, 'embeddings.token_type_embeddings.weight', config.typeVocabSize, hidden),
+    embeddingNorm: layerNormWeights(weights, 'embeddings.LayerNorm', hidden),
+    layers: Array.from({ length: config.numLayers }, (_, index) => loadBertLayer(weights, index, config)),
+  };
 }
 
+/** Name and PyTorch shape of every parameter a BERT encoder uses (the pooler is not among them), in file order. */
+export function bertParameterShapes(config: BertConfig): { name: string; shape: number[] }[] {
+  const { hiddenSize: hidden, intermediateSize } = config;
+  const pair = (prefix: string, weight: number[], bias: number[]) => [
+    { name: `${prefix}.weight`, shape: weight },
+    { name: `${prefix}.bias`, shape: bias },
+  ];
+  const shapes = [
+    { name: 'embeddings.word_embeddings.weight', shape: [config.vocabSize, hidden] },
+    { name: 'embeddings.position_embeddings.weight', shape: [config.maxPositionEmbeddings, hidden] },
+    { name: 'embeddings.token_type_embeddings.weight', shape: [config.typeVocabSize, hidden] },
+    ...pair('embeddings.LayerNorm', [hidden], [hidden]),
+  ];
+  const sizes: Record<keyof BertLayerNames, [number, number]> = {
+    qkv: [hidden, hidden],
+    attentionOutput: [hidden, hidden],
+    attentionNorm: [hidden, 0],
+    intermediate: [hidden, intermediateSize],
+    output: [intermediateSize, hidden],
+    outputNorm: [hidden, 0],
+  };
+  for (let index = 0; index < config.numLayers; index++) {
+    for (const [key, [inFeatures, outFeatures]] of Object.entries(sizes) as [keyof BertLayerNames, [number, number]][]) {
+      const names = key === 'qkv' ? BERT_LAYER_NAMES.qkv : [BERT_LAYER_NAMES[key]];
+      for (const name of names) {
+        const prefix = `encoder.layer.${index}.${name}`;
+        shapes.push(...(outFeatures === 0 ? pair(prefix, [inFeatures], [inFeatures]) : pair(prefix, [outFeatures, inFeatures], [outFeatures])));
+      }
+    }
+  }
+  return shapes;
+}
+
+function loadBertWeights(weights: WeightSet, config: BertConfig): BertWeights {
+  return tf.tidy(() => bertWeights(weights, config) as unknown as tf.TensorContainer) as unknown as BertWeights;
+}
+
+const noDropout: Dropout = (x) => x;
+
 /** Word + position + token type embeddings, then LayerNorm → [batch·seq, hidden]. */
-function embeddings(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, variant: BertVariant): tf.Tensor2D {
+function embeddings(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, variant: BertVariant, dropout: Dropout): tf.Tensor2D {
   const [batch, sequence] = inputs.inputIds.shape;
   const words = tf.gather(weights.wordEmbeddings, inputs.inputIds);
   const positions =
@@ -125,19 +166,48 @@ function embeddings(inputs: EncoderInputs, weights: BertWeights, config: BertCon
       : tf.gather(weights.positionEmbeddings, tf.tensor2d(positionsPastPadding(inputs.ids, batch, sequence, variant.padIndex), [batch, sequence], 'int32'));
   const types = variant.tokenTypes ? tf.gather(weights.tokenTypeEmbeddings, inputs.tokenTypeIds) : tf.slice(weights.tokenTypeEmbeddings, [0, 0], [1, config.hiddenSize]);
   const summed = tf.add(tf.add(words, positions), types);
-  return tf.reshape(layerNorm(summed, weights.embeddingNorm, config.layerNormEps), [batch * sequence, config.hiddenSize]);
+  return tf.reshape(dropout(layerNorm(summed, weights.embeddingNorm, config.layerNormEps), 'hidden'), [batch * sequence, config.hiddenSize]);
 }
 
 /**
  * One encoder layer: attention + residual + LayerNorm, then feed-forward + residual + LayerNorm. `bias` is added to
  * the scaled scores: the padding mask, plus a relative position bias for MPNet.
  */
-export function bertLayer(x: tf.Tensor2D, bias: tf.Tensor4D, layer: BertLayerWeights, config: BertConfig, batch: number, sequence: number): tf.Tensor2D {
+export function bertLayer(
+  x: tf.Tensor2D,
+  bias: tf.Tensor4D,
+  layer: BertLayerWeights,
+  config: BertConfig,
+  batch: number,
+  sequence: number,
+  dropout: Dropout = noDropout,
+): tf.Tensor2D {
   const headSize = config.hiddenSize / config.numHeads;
-  const context = attend(dense(x, layer.qkv), bias, { batch, sequence, heads: config.numHeads, headSize }, 1 / Math.sqrt(headSize));
-  const attended = layerNorm(tf.add<tf.Tensor2D>(dense(context, layer.attentionOutput), x), layer.attentionNorm, config.layerNormEps);
+  const context = attend(dense(x, layer.qkv), bias, { batch, sequence, heads: config.numHeads, headSize }, 1 / Math.sqrt(headSize), dropout);
+  const projected = dropout(dense(context, layer.attentionOutput), 'hidden') as tf.Tensor2D;
+  const attended = layerNorm(tf.add<tf.Tensor2D>(projected, x), layer.attentionNorm, config.layerNormEps);
   const intermediate = activation(dense(attended, layer.intermediate), config.activation);
-  return layerNorm(tf.add<tf.Tensor2D>(dense(intermediate, layer.output), attended), layer.outputNorm, config.layerNormEps);
+  const output = dropout(dense(intermediate, layer.output), 'hidden') as tf.Tensor2D;
+  return layerNorm(tf.add<tf.Tensor2D>(output, attended), layer.outputNorm, config.layerNormEps);
+}
+
+/** The forward pass of a BERT-style encoder: last hidden states [batch, seq, hidden]. Call inside tf.tidy. */
+function bertStyleForward(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, variant: BertVariant, dropout: Dropout): tf.Tensor3D {
+  const [batch, sequence] = inputs.inputIds.shape;
+  const bias = maskBias(inputs.attentionMask);
+  let hidden = embeddings(inputs, weights, config, variant, dropout);
+  for (const layer of weights.layers) hidden = bertLayer(hidden, bias, layer, config, batch, sequence, dropout);
+  return tf.reshape(hidden, [batch, sequence, config.hiddenSize]);
+}
+
+const BERT_VARIANT: BertVariant = { padIndex: undefined, tokenTypes: true };
+
+/**
+ * BERT's forward pass on weights from {@link bertWeights}, with `dropout` for the training mode. Every op has a
+ * tfjs gradient, so training runs it on tf.variables under tf.variableGrads. Call inside tf.tidy.
+ */
+export function bertForward(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, dropout: Dropout = noDropout): tf.Tensor3D {
+  return bertStyleForward(inputs, weights, config, BERT_VARIANT, dropout);
 }
 
 /** Loads a BERT-style encoder (BERT's parameter names and layer layout) numbering positions as `variant` says. */
@@ -149,13 +219,7 @@ export function loadBertStyleEncoder(model: ModelSpec, file: WeightSet, variant:
     vocabSize: config.vocabSize,
     maxPositions: variant.padIndex === undefined ? config.maxPositionEmbeddings : config.maxPositionEmbeddings - variant.padIndex - 1,
     typeVocabSize: variant.tokenTypes ? config.typeVocabSize : undefined,
-    forward(inputs) {
-      const [batch, sequence] = inputs.inputIds.shape;
-      const bias = maskBias(inputs.attentionMask);
-      let hidden = embeddings(inputs, weights, config, variant);
-      for (const layer of weights.layers) hidden = bertLayer(hidden, bias, layer, config, batch, sequence);
-      return tf.reshape(hidden, [batch, sequence, config.hiddenSize]);
-    },
+    forward: (inputs) => bertStyleForward(inputs, weights, config, variant, noDropout),
     dispose: () => tf.dispose(weights as unknown as tf.TensorContainer),
   };
 }
@@ -164,5 +228,5 @@ export function loadBertStyleEncoder(model: ModelSpec, file: WeightSet, variant:
 export const bertFamily: EncoderFamily = {
   name: 'bert',
   modelTypes: ['bert'],
-  load: (model, weights) => loadBertStyleEncoder(model, weights, { padIndex: undefined, tokenTypes: true }),
+  load: (model, weights) => loadBertStyleEncoder(model, weights, BERT_VARIANT),
 };
