@@ -19,11 +19,16 @@ const depConstraints = [
   { sourceTag: 'type:quantizer', onlyDependOnLibsWithTags: ['scope:core', 'type:build', 'scope:fixtures', 'scope:testkit'] },
   // The conformance suite drives backends the way the facade does, so it may use the libraries too.
   { sourceTag: 'type:testkit', onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:build', 'scope:fixtures'] },
+  // Training runs the tfjs backend's BERT forward pass under tf.variableGrads, so it sits on the backend and weights.
+  {
+    sourceTag: 'type:train',
+    onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'scope:weights', 'type:build', 'scope:fixtures'],
+  },
   // The CLI's `serve` starts the server, so apps may use the server's exported startServer.
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server', 'type:train'] },
   {
     sourceTag: 'type:tool',
-    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:backend', 'scope:fixtures', 'type:tool', 'type:build'],
+    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:backend', 'scope:fixtures', 'type:tool', 'type:build', 'type:train'],
   },
 ];
 

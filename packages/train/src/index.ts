@@ -1,0 +1,22 @@
+export { TrainableBert, TRAINABLE_FAMILIES, l2Normalize, type TrainableBertOptions } from './trainable-bert';
+export { cosineSimilarityLoss, multipleNegativesRankingLoss, MNRL_SCALE, type LossName } from './losses';
+export {
+  Optimizer,
+  warmupLinear,
+  warmupSteps,
+  clipGradientNorm,
+  decaysBySentenceTransformers,
+  type OptimizerOptions,
+  type DecayFilter,
+} from './optimizer';
+export { trainStep, batchLoss, type PairBatch, type TrainStepOptions } from './train-step';
+export { readPairs, type TextPair, type ReadPairsOptions } from './pairs';
+export { registerTrainingKernels } from './wasm-kernels';
+export { activateTrainingRuntime } from './runtime';
+export { epochOrder, mixSeed, mulberry32 } from './random';
+export { listOnnxInitializers, readOnnxInitializer, writeOnnxInitializer, type OnnxInitializer } from './onnx-initializers';
+export { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingEvent } from './fine-tune';
+export { evaluatePairs, spearman, type Evaluation } from './evaluate';
+export { writeModelFolder, type ModelCard, type WrittenFolder } from './model-folder';
+export { patchOnnxInitializers, type PatchParameter, type InitializerMatch } from './onnx-patch';
+export { saveCheckpoint, loadCheckpoint, latestCheckpoint, CHECKPOINT_DIR, type CheckpointState } from './checkpoint';
