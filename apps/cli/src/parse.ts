@@ -9,3 +9,14 @@ export function parseCount(flag: string, min = 1): (value: string) => number {
     return Number(value);
   };
 }
+
+/** A commander parser for a finite number in [min, max]; the message names the flag. */
+export function parseNumber(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`${flag} must be a number in [${min}, ${max}], got '${value}'`);
+    }
+    return number;
+  };
+}

@@ -7,6 +7,7 @@ import { runEmbed, type EmbedFlags } from './commands/embed';
 import { runInfo } from './commands/info';
 import { runServe } from './commands/serve';
 import { runSimilarity, type SimilarityFlags } from './commands/similarity';
+import { registerFinetune } from './commands/finetune-command';
 
 /** The version printed by `embedder --version` (set by the build from package.json). */
 declare const __EMBEDDER_VERSION__: string | undefined;
@@ -54,6 +55,8 @@ export function createProgram(): Command {
     .helpOption(false)
     .argument('[flags...]', 'server flags: --port, --host, --model (repeatable), --dtype, … (see embedder serve --help)')
     .action((args: string[]) => runServe(args));
+
+  registerFinetune(program);
 
   addModelOptions(program.command('info').description('load the model and print the resolved model, backend and runtime')).action(
     (flags) => runInfo(flags),

@@ -19,6 +19,7 @@ import { TrainableBert } from './trainable-bert';
 export type TrainingEvent =
   | { type: 'start'; totalSteps: number; startStep: number; stepsPerEpoch: number; examples: number; runtime: string }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; learningRate: number; examplesPerSecond: number; elapsedSeconds: number }
+  | { type: 'baseline'; evaluation: Evaluation }
   | { type: 'eval'; epoch: number; evaluation: Evaluation }
   | { type: 'checkpoint'; step: number; folder: string };
 
@@ -26,6 +27,8 @@ export type TrainingEvent =
 export interface FineTuneOptions {
   /** Model folder (sentence-transformers / Hugging Face layout) or a name `resolveModel` finds. */
   model: string;
+  /** A folder holding model folders, searched for `model` by name (EMBEDDER_MODEL_PATH). */
+  modelPath?: string;
   /** Training pairs: a .jsonl/.tsv/.csv file (see readPairs) or pairs in memory. */
   train: string | readonly TextPair[];
   /** Evaluation pairs, evaluated after every epoch (Spearman for scored pairs, recall@1 otherwise). */
@@ -97,9 +100,9 @@ async function pairsOf(source: string | readonly TextPair[], requireScore: boole
   return source;
 }
 
-async function resolveModelDir(model: string): Promise<string> {
+async function resolveModelDir(model: string, modelPath: string | undefined): Promise<string> {
   if (existsSync(model)) return resolve(model);
-  return (await resolveModel(model)).dir;
+  return (await resolveModel(model, modelPath === undefined ? {} : { modelPath })).dir;
 }
 
 /** Refuses an output folder that already holds something, unless overwriting (cleared) or resuming. */
@@ -144,7 +147,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
   const train = await pairsOf(options.train, options.loss === 'cosine', 'training');
   const evalPairs = options.eval === undefined ? undefined : await pairsOf(options.eval, false, 'evaluation');
   await prepareOutput(output, options.overwrite === true, options.resume === true);
-  const modelDir = await resolveModelDir(options.model);
+  const modelDir = await resolveModelDir(options.model, options.modelPath);
 
   const runtime = await activateTrainingRuntime(options.runtimes, logger);
   const model = await TrainableBert.load(modelDir, options.maxSeqLength === undefined ? {} : { maxSeqLength: options.maxSeqLength });
@@ -178,6 +181,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
     onProgress(options, { type: 'start', totalSteps, startStep, stepsPerEpoch, examples: train.length, runtime: runtime.label });
 
     const baseline = evalPairs && startStep === 0 ? await evaluatePairs(model, evalPairs) : undefined;
+    if (baseline) onProgress(options, { type: 'baseline', evaluation: baseline });
     const first = model.encode(train.map((pair) => pair.sentence1));
     const second = model.encode(train.map((pair) => pair.sentence2));
     const started = performance.now();
