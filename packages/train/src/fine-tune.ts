@@ -33,6 +33,8 @@ export interface FineTuneOptions {
   train: string | readonly TextPair[];
   /** Evaluation pairs, evaluated after every epoch (Spearman for scored pairs, recall@1 otherwise). */
   eval?: string | readonly TextPair[];
+  /** Also evaluate the base model before training (for the model card). @default true */
+  evaluateBefore?: boolean;
   /** `cosine` (CosineSimilarityLoss, pairs scored in [0, 1]) or `mnrl` (MultipleNegativesRankingLoss, scale 20). */
   loss: LossName;
   /** @default 1 */
@@ -180,7 +182,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
     const startStep = state.step;
     onProgress(options, { type: 'start', totalSteps, startStep, stepsPerEpoch, examples: train.length, runtime: runtime.label });
 
-    const baseline = evalPairs && startStep === 0 ? await evaluatePairs(model, evalPairs) : undefined;
+    const baseline = evalPairs && startStep === 0 && options.evaluateBefore !== false ? await evaluatePairs(model, evalPairs) : undefined;
     if (baseline) onProgress(options, { type: 'baseline', evaluation: baseline });
     const first = model.encode(train.map((pair) => pair.sentence1));
     const second = model.encode(train.map((pair) => pair.sentence2));
