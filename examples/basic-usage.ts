@@ -17,9 +17,9 @@ const chunks: Chunk[] = ['Hello, world!', 'Greetings, planet Earth.', 'The invoi
 }));
 
 const embedded = await generator.generateEmbeddings(chunks);
-console.log(`Generated ${embedded.length} embeddings of dimension ${embedded[0]!.embeddings.length}`);
+console.log(`Generated ${embedded.length} embeddings of dimension ${embedded[0]!.embedding.length}`);
 
-const [hello, greetings, invoice] = embedded.map((chunk) => chunk.embeddings);
+const [hello, greetings, invoice] = embedded.map((chunk) => chunk.embedding);
 console.log(`similarity(hello, greetings) = ${generator.calculateSimilarity(hello!, greetings!).toFixed(4)}`);
 console.log(`similarity(hello, invoice)   = ${generator.calculateSimilarity(hello!, invoice!).toFixed(4)}`);
 

@@ -22,6 +22,8 @@ export interface Chunk {
   content: string;
   metadata: ChunkMetadata;
   /** Filled by the generator; absent or undefined on input. */
+  embedding?: Float32Array;
+  /** @deprecated The seed's name of {@link Chunk.embedding}. */
   embeddings?: Float32Array;
   /** Ids of related chunks. */
   references: string[];
@@ -29,5 +31,8 @@ export interface Chunk {
 
 /** A chunk with its vector (the seed's EmbeddedChunk). */
 export interface EmbeddedChunk extends Chunk {
+  /** The chunk's vector: `embedding`, as the CLI's lines and the HTTP answers name it. */
+  embedding: Float32Array;
+  /** @deprecated The same array under the seed's name; use {@link EmbeddedChunk.embedding}. */
   embeddings: Float32Array;
 }

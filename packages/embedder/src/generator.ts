@@ -307,11 +307,11 @@ export class EmbeddingGenerator {
     if (window.length > 0) yield* flush.call(this);
   }
 
-  /** Fills `embeddings` of each chunk; order, ids and metadata kept (the seed's generate_embeddings). */
+  /** Fills `embedding` (and the deprecated `embeddings`, the same array) of each chunk; order, ids and metadata kept (the seed's generate_embeddings). */
   async generateEmbeddings(chunks: Chunk[]): Promise<EmbeddedChunk[]> {
     validateChunks(chunks);
     const vectors = await this.embed(chunks.map((chunk) => chunk.content));
-    return chunks.map((chunk, index) => ({ ...chunk, embeddings: vectors[index]! }));
+    return chunks.map((chunk, index) => ({ ...chunk, embedding: vectors[index]!, embeddings: vectors[index]! }));
   }
 
   /** Tokens with ids, text and character offsets, truncated like embed() does. */
