@@ -22,7 +22,7 @@ const depConstraints = [
   // Training runs the tfjs backend's BERT forward pass under tf.variableGrads, so it sits on the backend and weights.
   {
     sourceTag: 'type:train',
-    onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'scope:weights', 'type:build', 'scope:fixtures'],
+    onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'scope:weights', 'scope:quantize', 'type:build', 'scope:fixtures'],
   },
   // The CLI's `serve` starts the server, so apps may use the server's exported startServer.
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server', 'type:train'] },

@@ -14,7 +14,6 @@ export { readPairs, type TextPair, type ReadPairsOptions } from './pairs';
 export { registerTrainingKernels } from './wasm-kernels';
 export { activateTrainingRuntime } from './runtime';
 export { epochOrder, mixSeed, mulberry32 } from './random';
-export { listOnnxInitializers, readOnnxInitializer, writeOnnxInitializer, type OnnxInitializer } from './onnx-initializers';
 export { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingEvent } from './fine-tune';
 export { evaluatePairs, spearman, type Evaluation } from './evaluate';
 export { writeModelFolder, type ModelCard, type WrittenFolder } from './model-folder';

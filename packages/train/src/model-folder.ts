@@ -153,9 +153,10 @@ export async function writeModelFolder(model: TrainableBert, output: string, car
       const values = model.source.float32(stored);
       parameters.push({ name, shape: model.source.info(stored)!.shape, base: values, trained: values });
     }
-    onnxInitializers = patchOnnxInitializers(bytes, template, parameters).length;
+    const patched = patchOnnxInitializers(bytes, template, parameters);
+    onnxInitializers = patched.matches.length;
     await mkdir(join(output, 'onnx'), { recursive: true });
-    await writeFileAtomic(join(output, 'onnx', 'model.onnx'), bytes);
+    await writeFileAtomic(join(output, 'onnx', 'model.onnx'), patched.bytes);
     files.push('onnx/model.onnx');
   }
   await writeFileAtomic(join(output, 'README.md'), readme(card, onnxInitializers !== undefined));

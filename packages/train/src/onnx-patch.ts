@@ -1,5 +1,8 @@
 import { EmbedderError } from '@embedder-rag/core';
-import { listOnnxInitializers, readOnnxInitializer, writeOnnxInitializer, type OnnxInitializer } from './onnx-initializers';
+import { decodeModel, encodeModel } from '@embedder-rag/quantize';
+
+/** ONNX TensorProto.DataType FLOAT. */
+const ONNX_FLOAT = 1;
 
 /** A parameter as the ONNX patcher sees it: PyTorch shape, the values the template graph was exported from, the new values. */
 export interface PatchParameter {
@@ -50,46 +53,51 @@ function layoutOf(values: Float32Array, parameter: PatchParameter): 'same' | 'tr
 }
 
 /**
- * Replaces the weights of an ONNX graph exported from the base model by the trained ones, in place. Each float
- * initializer is matched to a parameter by name (torch.onnx keeps `…encoder.layer.0.attention.self.query.bias`),
- * else by content: constant folding stores Linear weights transposed under names like `onnx::MatMul_370`, so
- * those are found as the parameter whose base values, transposed or not, equal the initializer's.
- * @throws EmbedderError MODEL_INVALID when an initializer with more than one value matches no parameter: the
- * graph was not exported from the base model's weights, and patching it would serve stale weights.
+ * An ONNX graph exported from the base model, carrying the trained weights instead (the graph is decoded and encoded
+ * by @embedder-rag/quantize's ONNX reader). Each float initializer is matched to a parameter by name
+ * (torch.onnx keeps `…encoder.layer.0.attention.self.query.bias`), else by content: constant folding stores Linear
+ * weights transposed under names like `onnx::MatMul_370`, so those are found as the parameter whose base values,
+ * transposed or not, equal the initializer's.
+ * @throws EmbedderError MODEL_INVALID when the file is not ONNX, or an initializer with more than one value matches
+ * no parameter: the graph was not exported from the base model's weights, and patching it would serve stale weights.
  */
-export function patchOnnxInitializers(bytes: Uint8Array, file: string, parameters: readonly PatchParameter[]): InitializerMatch[] {
+export function patchOnnxInitializers(bytes: Uint8Array, file: string, parameters: readonly PatchParameter[]): { bytes: Uint8Array; matches: InitializerMatch[] } {
+  const model = decodeModel(bytes, file);
   const byParameterName = new Map(parameters.map((parameter) => [parameter.name, parameter]));
-  const initializers = listOnnxInitializers(bytes, file);
   const matches: InitializerMatch[] = [];
-  const write = (initializer: OnnxInitializer, parameter: PatchParameter, layout: 'same' | 'transposed') => {
-    const [rows, columns] = parameter.shape as [number, number];
-    writeOnnxInitializer(bytes, initializer, layout === 'same' ? parameter.trained : transpose(parameter.trained, rows, columns));
-    matches.push({ initializer: initializer.name, parameter: parameter.name, transposed: layout === 'transposed' });
-  };
-  for (const initializer of initializers) {
-    const values = readOnnxInitializer(bytes, initializer);
-    const named = byName(initializer.name, byParameterName);
+  for (const initializer of model.graph?.initializer ?? []) {
+    if (initializer.data_type !== ONNX_FLOAT || initializer.data_location === 1) continue;
+    const name = initializer.name ?? '';
+    const raw = initializer.raw_data;
+    // Copies: raw_data is a view into the file and may be unaligned for a Float32Array.
+    const values = raw && raw.length > 0 ? new Float32Array(new Uint8Array(raw).buffer) : Float32Array.from(initializer.float_data ?? []);
+    const named = byName(name, byParameterName);
     const namedLayout = named && layoutOf(values, named);
-    if (named && namedLayout) {
-      write(initializer, named, namedLayout);
+    const match = named && namedLayout ? { parameter: named, layout: namedLayout } : findByContent(values, parameters);
+    if (!match) {
+      if (values.length > 1) {
+        throw new EmbedderError(
+          'MODEL_INVALID',
+          `${file}: initializer '${name}' (${values.length} values) matches none of the base model's weights; the graph was not exported from this model's weights, so it cannot carry the fine-tuned ones`,
+          { details: { file, initializer: name } },
+        );
+      }
       continue;
     }
-    let found = false;
-    for (const parameter of parameters) {
-      const layout = layoutOf(values, parameter);
-      if (layout) {
-        write(initializer, parameter, layout);
-        found = true;
-        break;
-      }
-    }
-    if (!found && initializer.length > 1) {
-      throw new EmbedderError(
-        'MODEL_INVALID',
-        `${file}: initializer '${initializer.name}' [${initializer.dims.join(', ')}] matches none of the base model's weights; the graph was not exported from this model's weights, so it cannot carry the fine-tuned ones`,
-        { details: { file, initializer: initializer.name } },
-      );
-    }
+    const { parameter, layout } = match;
+    const [rows, columns] = parameter.shape as [number, number];
+    const trained = layout === 'same' ? parameter.trained : transpose(parameter.trained, rows, columns);
+    initializer.raw_data = new Uint8Array(trained.buffer.slice(trained.byteOffset, trained.byteOffset + trained.byteLength));
+    initializer.float_data = [];
+    matches.push({ initializer: name, parameter: parameter.name, transposed: layout === 'transposed' });
   }
-  return matches;
+  return { bytes: encodeModel(model), matches };
+}
+
+function findByContent(values: Float32Array, parameters: readonly PatchParameter[]): { parameter: PatchParameter; layout: 'same' | 'transposed' } | undefined {
+  for (const parameter of parameters) {
+    const layout = layoutOf(values, parameter);
+    if (layout) return { parameter, layout };
+  }
+  return undefined;
 }
