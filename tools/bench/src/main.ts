@@ -3,6 +3,7 @@
  * writes everything to bench-results/latest.json at the repository root. Suites are the files of ./suites.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { suiteChart } from './chart';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -92,5 +93,8 @@ const report = {
   failures,
 };
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+// Each suite's table as a chart beside the JSON (bench-results/<suite>.svg), for READMEs to show next to the numbers.
+const machine = `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
+for (const result of results) writeFileSync(join(outDir, `${result.suite}.svg`), suiteChart(result, { subtitle: machine }));
 console.log(`wrote ${join(outDir, 'latest.json')} (${report.durationS.toFixed(0)} s)`);
 if (failures.length > 0) process.exitCode = 1;
