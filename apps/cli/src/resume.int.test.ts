@@ -46,8 +46,10 @@ describe('embedder embed --resume', () => {
     const child = spawnCli(['embed', ...flags, '--output', output]);
     child.stdin!.end();
     const exited = once(child, 'exit');
-    // Wait until some output has reached the file, then kill without warning.
-    for (let i = 0; i < 8000 && !(existsSync(output) && statSync(output).size > 0); i++) await sleep(25);
+    // Wait until some output has reached the file (or the process ended), then kill without warning.
+    let ended = false;
+    void exited.then(() => (ended = true));
+    while (!ended && !(existsSync(output) && statSync(output).size > 0)) await sleep(25);
     child.kill('SIGKILL');
     const [code, signal] = (await exited) as [number | null, string | null];
     const partial = readFileSync(output, 'utf8');

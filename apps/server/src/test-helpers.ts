@@ -51,7 +51,7 @@ export interface ChildServer {
 }
 
 /** Spawns `node <entry>` with port 0 on 127.0.0.1 and waits for its "ready" log line (pino JSON on stdout). */
-export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cwd?: string, timeoutMs = 120_000): Promise<ChildServer> {
+export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cwd?: string, timeoutMs = 600_000): Promise<ChildServer> {
   const child = spawn(process.execPath, [entry], {
     cwd,
     env: { PATH: process.env.PATH, EMBEDDER_MODEL_PATH: modelRoot(), EMBEDDER_PORT: '0', EMBEDDER_HOST: '127.0.0.1', ...env },
