@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { EmbedderConfig, type Dtype, type EmbedderSettings } from '@embedder-rag/core';
+import { EmbedderConfig, type Device, type Dtype, type EmbedderSettings } from '@embedder-rag/core';
 import { parseCount } from './parse';
 
 /** The model and runtime flags every model-loading command takes (after commander parsed them). */
@@ -7,6 +7,7 @@ export interface ModelFlags {
   model?: string;
   modelPath?: string;
   dtype?: Dtype;
+  device?: Device;
   backend?: string;
   batchSize?: number;
   /** false only when --no-normalize was given. */
@@ -27,6 +28,7 @@ export function addModelOptions(command: Command): Command {
     .option('-m, --model <name|path>', 'model id, Hub repo id, folder name under the model path, or a folder (default all-minilm-l6-v2)')
     .option('--model-path <dir>', 'folder holding model folders (default EMBEDDER_MODEL_PATH)')
     .addOption(new Option('--dtype <dtype>', 'weights: fp32 or q8 (int8, about 2x faster)').choices(['fp32', 'q8']))
+    .addOption(new Option('--device <device>', 'where the onnx backend runs: cpu (default), auto (GPU if one loads, else CPU, saying why), cuda, webgpu').choices(['auto', 'cpu', 'cuda', 'webgpu']))
     .addOption(new Option('--backend <name>', 'inference backend (default onnx)').choices(['onnx', 'tfjs', 'auto']))
     .option('-b, --batch-size <n>', 'most texts in one inference batch (default 32)', parseCount('--batch-size'))
     .option('--no-normalize', 'do not L2-normalise the vectors')
@@ -49,6 +51,7 @@ export function buildConfig(flags: ModelFlags, env: NodeJS.ProcessEnv = process.
   if (flags.model !== undefined) overrides.model = flags.model;
   if (flags.modelPath !== undefined) overrides.modelPath = flags.modelPath;
   if (flags.dtype !== undefined) overrides.dtype = flags.dtype;
+  if (flags.device !== undefined) overrides.device = flags.device;
   if (flags.backend !== undefined) overrides.backend = flags.backend;
   if (flags.batchSize !== undefined) overrides.batchSize = flags.batchSize;
   if (flags.normalize === false) overrides.normalize = false;

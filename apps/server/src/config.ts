@@ -47,6 +47,7 @@ const MODEL_FLAGS = {
   'cache-size': 'EMBEDDER_CACHE_SIZE',
   'cache-path': 'EMBEDDER_CACHE_PATH',
   dtype: 'EMBEDDER_DTYPE',
+  device: 'EMBEDDER_DEVICE',
   backend: 'EMBEDDER_BACKEND',
   threads: 'EMBEDDER_THREADS',
   replicas: 'EMBEDDER_REPLICAS',

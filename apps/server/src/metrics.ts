@@ -82,6 +82,32 @@ export class ServerMetrics {
     statGauge('embedder_cache_evictions_total', 'Entries evicted from the embedding cache since start', (s) => s.cacheEvictions);
     statGauge('embedder_embeddings_total', 'Embeddings produced since start', (s) => s.totalEmbeddings);
     statGauge('embedder_batches_total', 'Inference batches run since start', (s) => s.totalBatches);
+    new Gauge({
+      name: 'embedder_device_info',
+      help: 'Always 1: the device each model asked for and the one it runs on; fallback=1 when auto skipped a GPU (the reason is in the startup log and /info)',
+      labelNames: ['model', 'requested', 'used', 'fallback'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of sources()) {
+          const { requested, used, skipped } = source.stats().device;
+          this.set({ model: source.name, requested, used, fallback: skipped.length > 0 ? '1' : '0' }, 1);
+        }
+      },
+    });
+    new Gauge({
+      name: 'embedder_device_gpu_max_abs_diff',
+      help: 'On a GPU: the largest absolute difference between its vectors and the CPU vectors on a probe batch at load',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of sources()) {
+          const diff = source.stats().device.gpuMaxAbsDiff;
+          if (diff !== undefined) this.set({ model: source.name }, diff);
+        }
+      },
+    });
   }
 
   /** Adds a model whose stats and queue are read at scrape time. */

@@ -50,6 +50,9 @@ export class ModelPool {
           dimension: generator.model.dimension,
           dtype: generator.model.dtype,
           backend: generator.model.backend,
+          device: generator.model.device.used,
+          ...(generator.model.device.skipped.length > 0 ? { deviceSkipped: generator.model.device.skipped } : {}),
+          ...(generator.model.device.gpuMaxAbsDiff === undefined ? {} : { gpuMaxAbsDiff: generator.model.device.gpuMaxAbsDiff }),
           ms: Math.round(performance.now() - started),
         });
       }

@@ -261,6 +261,16 @@ const info = {
     sha: { type: ['string', 'null'] },
     docker_label: { type: ['string', 'null'] },
     models: { type: 'array', items: { type: 'string' }, description: 'embedder extension: every served model.' },
+    device: {
+      type: 'object',
+      description: 'embedder extension: the device asked for (EMBEDDER_DEVICE), the one used, why GPUs were skipped, and on a GPU the largest difference from CPU vectors on a probe batch.',
+      properties: {
+        requested: { type: 'string', enum: ['auto', 'cpu', 'cuda', 'webgpu'] },
+        used: { type: 'string', enum: ['cpu', 'cuda', 'webgpu'] },
+        skipped: { type: 'array', items: { type: 'string' } },
+        gpu_max_abs_diff: { type: ['number', 'null'] },
+      },
+    },
   },
 } as const;
 

@@ -8,6 +8,7 @@ export class OnnxBackend implements Backend {
   readonly name = 'onnx';
   #ort: typeof Ort | undefined;
   #runtime = 'onnxruntime-node';
+  #sessionMade = false;
 
   weightFiles(dtype: Dtype): readonly (readonly string[])[] {
     return [ONNX_FILES[dtype] ?? []];
@@ -28,6 +29,10 @@ export class OnnxBackend implements Backend {
 
   async createSession(model: ModelSpec, options: SessionOptions): Promise<BackendSession> {
     if (!this.#ort) await this.init();
+    // A GPU provider that cannot load makes onnxruntime log a multi-line native error before it throws; the
+    // session explains the failure in one line instead. The level applies once, when the first session is made.
+    if (options.device !== 'cpu' && !this.#sessionMade) this.#ort!.env.logLevel = 'fatal';
+    this.#sessionMade = true;
     // intraOpThreads is the total: each replica gets its share.
     const replicas = options.replicas ?? 1;
     const threads = options.intraOpThreads ?? availableParallelism();

@@ -4,6 +4,7 @@ import type * as Ort from 'onnxruntime-node';
 import {
   assertBatchShape,
   EmbedderError,
+  type DeviceReport,
   poolHiddenStates,
   type BackendSession,
   type ModelSpec,
@@ -11,6 +12,7 @@ import {
   type SessionOptions,
   type TokenizedBatch,
 } from '@embedder-rag/core';
+import { candidateDevices, executionProviders, explainDeviceFailure, maxAbsDifference, probeBatch } from './device';
 import { loadInThreadReplica, loadWorkerReplica, type Replica } from './replicas';
 
 /** ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). */
@@ -35,6 +37,23 @@ export async function findOnnxFile(dir: string, dtype: SessionOptions['dtype']):
   throw new EmbedderError('MODEL_INVALID', `${dir} has no ONNX weights for dtype ${dtype} (looked for ${candidates.join(', ')})`, {
     details: { dir, dtype, candidates },
   });
+}
+
+/** `count` replicas with these options, or why they could not load (those that did are released). */
+async function loadReplicas(
+  ort: typeof Ort,
+  file: string,
+  sessionOptions: Ort.InferenceSession.SessionOptions,
+  count: number,
+): Promise<{ replicas: Replica[]; reason?: undefined } | { replicas?: undefined; reason: unknown }> {
+  const loaded = await Promise.allSettled(
+    Array.from({ length: count }, () => (count === 1 ? loadInThreadReplica(ort, file, sessionOptions) : loadWorkerReplica(file, sessionOptions))),
+  );
+  const replicas = loaded.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = loaded.find((result) => result.status === 'rejected');
+  if (failure === undefined) return { replicas };
+  await Promise.all(replicas.map((replica) => replica.release()));
+  return { reason: failure.reason };
 }
 
 const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
@@ -88,7 +107,6 @@ export class OnnxSession implements BackendSession {
       throw new EmbedderError('INVALID_CONFIG', `replicas must be a whole number >= 1, got ${replicaCount}`);
     }
     const sessionOptions: Ort.InferenceSession.SessionOptions = {
-      executionProviders: options.device === 'cuda' ? ['cuda'] : options.device === 'auto' ? ['cuda', 'cpu'] : ['cpu'],
       // 'extended' runs as fast as 'all' on BERT-style encoders (measured: q8 short corpus 1,008 vs 985 emb/s) and
       // creates the session faster (q8 51 vs 95 ms, fp32 128 vs 205 ms): 'all' only adds layout passes for convolutions.
       graphOptimizationLevel: 'extended',
@@ -105,31 +123,38 @@ export class OnnxSession implements BackendSession {
       // process wants the same cores (measured with pnpm bench throughput under load).
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
-    const loaded = await Promise.allSettled(
-      Array.from({ length: replicaCount }, () =>
-        replicaCount === 1 ? loadInThreadReplica(ort, file, sessionOptions) : loadWorkerReplica(file, sessionOptions),
-      ),
-    );
-    const replicas = loaded.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = loaded.find((result) => result.status === 'rejected');
-    if (failure) {
-      await Promise.all(replicas.map((replica) => replica.release()));
-      const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
-      if (options.device === 'cuda' && /cuda/i.test(reason)) {
-        throw new EmbedderError('BACKEND_UNAVAILABLE', `onnxruntime-node has no working CUDA execution provider here: ${reason}`, { cause: failure.reason });
+    // Each candidate device on its own: onnxruntime does not fall back when a listed provider fails to load.
+    const report: DeviceReport = { requested: options.device, used: 'cpu', skipped: [] };
+    let replicas: Replica[] | undefined;
+    for (const device of candidateDevices(options.device)) {
+      const attempt = await loadReplicas(ort, file, { ...sessionOptions, executionProviders: executionProviders(device) }, replicaCount);
+      if (attempt.replicas !== undefined) {
+        replicas = attempt.replicas;
+        report.used = device;
+        break;
       }
-      throw new EmbedderError('MODEL_INVALID', `${file} (${size} bytes) could not be loaded by onnxruntime: ${reason.split('\n')[0]}`, {
-        cause: failure.reason,
-        details: { file },
-      });
+      const reason = attempt.reason instanceof Error ? attempt.reason.message : String(attempt.reason);
+      if (device === 'cpu') {
+        throw new EmbedderError('MODEL_INVALID', `${file} (${size} bytes) could not be loaded by onnxruntime: ${reason.split('\n')[0]}`, {
+          cause: attempt.reason,
+          details: { file },
+        });
+      }
+      const why = explainDeviceFailure(device, attempt.reason);
+      if (options.device !== 'auto') {
+        throw new EmbedderError('BACKEND_UNAVAILABLE', `device '${device}' cannot be used: ${why}`, { cause: attempt.reason, details: { device } });
+      }
+      report.skipped.push(`${device}: ${why}`);
     }
+    if (replicas === undefined) throw new EmbedderError('BACKEND_UNAVAILABLE', `no device could run ${file}`);
+    if (report.skipped.length > 0) options.logger?.warn('onnx: GPU not used, running on the CPU', { model: model.id, skipped: report.skipped });
     const inputNames = replicas[0]!.inputNames;
     const unknown = inputNames.filter((name) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(name));
     if (unknown.length > 0 || !inputNames.includes('input_ids')) {
       await Promise.all(replicas.map((replica) => replica.release()));
       throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${inputNames.join(', ')}; expected input_ids, attention_mask and optionally token_type_ids`);
     }
-    return new OnnxSession(replicas, model, {
+    const session = new OnnxSession(replicas, model, {
       backend: 'onnx',
       runtime,
       dtype: options.dtype,
@@ -138,7 +163,19 @@ export class OnnxSession implements BackendSession {
       inputNames: [...inputNames],
       ...(threads === undefined ? {} : { intraOpThreads: threads }),
       replicas: replicaCount,
+      deviceReport: report,
     });
+    if (report.used !== 'cpu') {
+      // GPU kernels round differently: compare a probe batch with the CPU's and report the largest difference.
+      const cpu = await OnnxSession.load(ort, runtime, model, { ...options, device: 'cpu', replicas: 1 });
+      try {
+        report.gpuMaxAbsDiff = await maxAbsDifference(session, cpu, probeBatch(model));
+        options.logger?.info('onnx: GPU vectors against the CPU', { model: model.id, device: report.used, maxAbsDiff: report.gpuMaxAbsDiff });
+      } finally {
+        await cpu.dispose();
+      }
+    }
+    return session;
   }
 
   async run(batch: TokenizedBatch): Promise<Float32Array> {

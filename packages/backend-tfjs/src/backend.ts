@@ -69,6 +69,9 @@ export class TfjsBackend implements Backend {
   async createSession(model: ModelSpec, options: SessionOptions): Promise<BackendSession> {
     await this.init();
     const runtime = this.#runtime!;
+    if (options.device === 'webgpu') {
+      throw new EmbedderError('BACKEND_UNAVAILABLE', `device webgpu was asked for but the tfjs backend runs ${runtime.label}; use the onnx backend for webgpu`);
+    }
     if (options.device === 'cuda' && runtime.device !== 'cuda') {
       throw new EmbedderError('BACKEND_UNAVAILABLE', `device cuda was asked for but the tfjs runtime is ${runtime.label} (tfjs-node-gpu is not available)`, {
         details: { skipped: this.#skipped },

@@ -1,7 +1,7 @@
 import { EmbedderError } from './errors';
 import type { Logger } from './logger';
 import type { ModelSpec } from './models';
-import type { Device, Dtype } from './types';
+import type { Device, Dtype, ResolvedDevice } from './types';
 
 /**
  * A tokenized batch, padded to its longest text: row-major [batchSize × sequenceLength] int64 arrays, the layout
@@ -35,6 +35,16 @@ export interface SessionOptions {
   logger?: Logger;
 }
 
+/** Which device a session asked for, which it runs on, and why (shown in getStats(), /info, a metric). */
+export interface DeviceReport {
+  requested: Device;
+  used: ResolvedDevice;
+  /** Devices tried before `used` and why each could not be used (`auto` falling back), e.g. `cuda: …`. */
+  skipped: string[];
+  /** On a GPU: the largest absolute difference between its vectors and the CPU's on a probe batch. */
+  gpuMaxAbsDiff?: number;
+}
+
 /** What a session reports about itself (shown in getStats() and the server's /info). */
 export interface SessionInfo {
   /** Backend name, e.g. `onnx` or `tfjs`. */
@@ -51,6 +61,8 @@ export interface SessionInfo {
   intraOpThreads?: number;
   /** Copies of the model running batches side by side. */
   replicas?: number;
+  /** Device selection; absent = ran where `device` says (backends without a choice). */
+  deviceReport?: DeviceReport;
 }
 
 /** A model loaded in a backend, ready to run batches. */

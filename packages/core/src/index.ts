@@ -1,6 +1,6 @@
 export { ErrorCode, EmbedderError, isEmbedderError, toEmbedderError, type EmbedderErrorOptions } from './errors';
 export { noopLogger, fromPino, type Logger, type LogFields, type PinoLike } from './logger';
-export type { Chunk, ChunkMetadata, EmbeddedChunk, Device, Dtype, PoolingMode } from './types';
+export type { Chunk, ChunkMetadata, EmbeddedChunk, Device, Dtype, PoolingMode, ResolvedDevice } from './types';
 export {
   ModelType,
   MODEL_TABLE,
@@ -20,6 +20,7 @@ export {
   type Backend,
   type BackendRegistration,
   type BackendSession,
+  type DeviceReport,
   type SessionInfo,
   type SessionOptions,
   type TokenizedBatch,

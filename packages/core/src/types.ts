@@ -1,5 +1,8 @@
-/** Where inference runs. `auto` lets the backend pick the best device it has. */
-export type Device = 'cpu' | 'cuda' | 'auto';
+/** Where inference runs. `auto` lets the backend pick the best device it has (GPU first, else CPU). */
+export type Device = 'cpu' | 'cuda' | 'webgpu' | 'auto';
+
+/** A device a session actually runs on. */
+export type ResolvedDevice = Exclude<Device, 'auto'>;
 
 /** Weight precision: `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx, int8 weights). */
 export type Dtype = 'fp32' | 'q8';

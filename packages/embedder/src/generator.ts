@@ -7,6 +7,8 @@ import {
   type BackendRegistry,
   type BackendSession,
   type Chunk,
+  type Device,
+  type DeviceReport,
   type EmbeddedChunk,
   type EmbedderSettings,
   type EmbeddingCache,
@@ -78,6 +80,7 @@ export class EmbeddingGenerator {
       dtype: parts.session.info.dtype,
       backend: parts.session.info.backend,
       runtime: parts.session.info.runtime,
+      device: parts.session.info.deviceReport ?? deviceReportOf(parts.settings.device, parts.session.info.device),
     };
     this.#stats = new StatsCollector(this.model, parts.settings.preset, parts.tuning);
     this.#queue = new InferenceQueue(
@@ -135,7 +138,7 @@ export class EmbeddingGenerator {
       await warmupSession(session);
       const weightsFingerprint = await fingerprintFile(session.info.modelFile);
       const cache = openCache(settings, logger);
-      logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype });
+      logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype, device: session.info.deviceReport ?? session.info.device });
       return new EmbeddingGenerator({
         settings,
         spec,
@@ -375,4 +378,9 @@ export class EmbeddingGenerator {
   #assertOpen(): void {
     if (this.#disposed) throw new EmbedderError('DISPOSED', 'the generator was disposed');
   }
+}
+
+/** A backend that reports no device selection ran where its session says (`auto` there means its default, the CPU). */
+function deviceReportOf(requested: Device, device: Device): DeviceReport {
+  return { requested, used: device === 'auto' ? 'cpu' : device, skipped: [] };
 }

@@ -48,6 +48,7 @@ export class StatsCollector {
       backend: this.model.backend,
       runtime: this.model.runtime,
       dtype: this.model.dtype,
+      device: this.model.device,
       preset: this.preset,
       tuning: this.tuning,
     };

@@ -1,4 +1,4 @@
-import type { Dtype, PoolingMode, PresetName } from '@embedder-rag/core';
+import type { DeviceReport, Dtype, PoolingMode, PresetName } from '@embedder-rag/core';
 
 /** Per-call options of {@link EmbeddingGenerator.embed}. */
 export interface EmbedOptions {
@@ -54,6 +54,8 @@ export interface ModelInfo {
   dtype: Dtype;
   backend: string;
   runtime: string;
+  /** The device asked for, the one used, and why any was skipped (`auto` falling back to the CPU). */
+  device: DeviceReport;
 }
 
 /** Counters since create() (the seed's GeneratorStats, plus what we measure). */
@@ -70,6 +72,7 @@ export interface GeneratorStats {
   backend: string;
   runtime: string;
   dtype: Dtype;
+  device: DeviceReport;
   preset: PresetName;
   /** What the preset or optimizeForConstraints chose, and why. */
   tuning: Record<string, unknown>;

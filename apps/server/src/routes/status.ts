@@ -39,6 +39,12 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         sha: null,
         docker_label: process.env.EMBEDDER_DOCKER_LABEL ?? null,
         models: pool.list().map((entry) => entry.name),
+        device: {
+          requested: model.device.requested,
+          used: model.device.used,
+          skipped: model.device.skipped,
+          gpu_max_abs_diff: model.device.gpuMaxAbsDiff ?? null,
+        },
       };
     },
   );
