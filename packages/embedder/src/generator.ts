@@ -36,6 +36,8 @@ export interface GeneratorOptions {
   onDownloadProgress?: (progress: DownloadProgress) => void;
   /** Most inputs waiting or running before embed() fails with OVERLOADED. @default unbounded */
   maxQueueInputs?: number;
+  /** Shares tokenizers between generators of one process (ModelManager passes its TokenizerCache). */
+  tokenizers?: { load(dir: string, maxSeqLength: number): Promise<TextTokenizer> };
 }
 
 /** The main interface: texts or chunks in, vectors out (the seed's EmbeddingGenerator). */
@@ -120,7 +122,7 @@ export class EmbeddingGenerator {
     if (typeof configured.model === 'object' && configured.model.dimension !== spec.dimension) {
       throw new EmbedderError('MODEL_INVALID', `model '${configured.model.name}' was declared with dimension ${configured.model.dimension} but ${spec.dir} produces ${spec.dimension}`);
     }
-    const tokenizer = await loadTokenizer(spec.dir, { maxSeqLength: spec.maxSeqLength });
+    const tokenizer = await (options.tokenizers?.load(spec.dir, spec.maxSeqLength) ?? loadTokenizer(spec.dir, { maxSeqLength: spec.maxSeqLength }));
     // optimizeForConstraints: measure dtypes, token budgets and threads on this machine, then keep the chosen session.
     const calibration = configured.preset === 'constrained' && configured.constraints !== undefined
       ? await calibrate({ backend, spec, tokenizer, settings: configured, logger })

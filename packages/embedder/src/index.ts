@@ -1,5 +1,6 @@
 export { EmbeddingGenerator, type GeneratorOptions } from './generator';
 export { createDefaultRegistry } from './registry';
+export { ModelManager, TokenizerCache, type Disposable, type ManagedModelState, type ModelManagerOptions } from './model-manager';
 export type { EmbedOptions, EmbedResult, TokenInfo, ModelInfo, GeneratorStats, BatchEvent } from './types';
 // The facade is what users import: re-export the types and builders they need alongside it.
 export {
