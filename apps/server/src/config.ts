@@ -36,6 +36,7 @@ export const SERVER_FIELDS = {
   shutdownGraceMs: { env: 'EMBEDDER_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', kind: { type: 'int', min: 0, max: 3_600_000 }, default: 30_000, doc: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut' },
   corsOrigin: { env: 'EMBEDDER_CORS_ORIGIN', flag: 'cors-origin', kind: { type: 'string' }, doc: 'CORS allowed origins, comma-separated, or `*`; unset = CORS off' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Log level (RUST_LOG accepted as an alias)' },
+  modelMemoryBudgetMb: { env: 'EMBEDDER_MODEL_MEMORY_BUDGET_MB', flag: 'model-memory-budget-mb', kind: { type: 'int', min: 1, max: 10_000_000 }, doc: 'Resident memory (MiB, measured per model at load) the loaded models may use; the least recently used idle model is unloaded to stay within it, and loaded again on demand. Unset = no limit' },
   docs: { env: 'EMBEDDER_DOCS', flag: 'docs', kind: { type: 'enum', values: ['on', 'off'] }, default: 'on', doc: 'The interactive API page at /docs (Swagger UI over /openapi.json)' },
 } as const satisfies Record<string, ServerField>;
 
@@ -67,6 +68,7 @@ export const serverConfigSchema = z.object({
   corsOrigin: z.string().min(1).optional(),
   logLevel: z.enum(LOG_LEVELS),
   docs: z.enum(['on', 'off']),
+  modelMemoryBudgetMb: z.number().int().min(1).max(10_000_000).optional(),
   /** Settings shared by every served model (validated by core's schema). */
   modelSettings: z.custom<Partial<EmbedderSettings>>((value) => typeof value === 'object' && value !== null),
 });

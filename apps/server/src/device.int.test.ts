@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isEmbedderError } from '@embedder-rag/core';
 import { repoRoot } from '@embedder-rag/test-fixtures';
 import { buildServer, call, spawnServer, startTestServer } from './test-helpers';
@@ -9,6 +9,9 @@ import { buildServer, call, spawnServer, startTestServer } from './test-helpers'
  * files, no GPU): auto serves on the CPU and says why in /info, /metrics and the startup log; cuda fails at start.
  */
 describe('device selection in the server (no GPU here)', () => {
+  // The built entry is what users run; building under load can take minutes (hooks have 180 s).
+  beforeAll(() => buildServer());
+
   it('auto: serves on the CPU; /info and /metrics say a GPU was tried and why it was skipped', async () => {
     const server = await startTestServer({ modelSettings: { device: 'auto' } });
     try {
@@ -40,7 +43,6 @@ describe('device selection in the server (no GPU here)', () => {
   });
 
   it('dist/main.js with EMBEDDER_DEVICE=cuda exits 1 and its last stderr line is the typed error', async () => {
-    await buildServer();
     const started = spawnServer(join(repoRoot, 'apps/server/dist/main.js'), { EMBEDDER_DEVICE: 'cuda' }, undefined, 120_000);
     const failure = await started.then(
       (server) => {

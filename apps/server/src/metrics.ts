@@ -115,6 +115,11 @@ export class ServerMetrics {
     this.#sources.push(source);
   }
 
+  /** Stops reading a model (it was unloaded). */
+  removeSource(name: string): void {
+    this.#sources = this.#sources.filter((source) => source.name !== name);
+  }
+
   /** Records one inference batch (the facade's onBatch event). */
   observeBatch(event: BatchEvent): void {
     this.batchSize.observe(event.size);

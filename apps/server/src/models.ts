@@ -1,11 +1,13 @@
 import { basename } from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { findBuiltinModel, type Logger } from '@embedder-rag/core';
+import { ModelManager } from '@embedder-rag/embedder';
 import { ModelHost } from './model-host';
 import { HttpError } from './errors';
 import type { ServerConfig } from './config';
 import type { ServerMetrics } from './metrics';
 
-/** One model the server answers for. */
+/** One model the server answers for, loaded (and pinned for the request that resolved it). */
 export interface ServedModel {
   /** The name as configured (EMBEDDER_MODELS / --model); what responses report as `model`. */
   name: string;
@@ -15,36 +17,57 @@ export interface ServedModel {
   aliases: Set<string>;
 }
 
-function aliasesOf(name: string, generator: ModelHost): Set<string> {
-  const names = [name, generator.model.id, generator.model.repoId, basename(generator.model.dir)];
-  const builtin = findBuiltinModel(name) ?? findBuiltinModel(generator.model.id);
-  if (builtin !== undefined) names.push(builtin.id, builtin.repoId, builtin.folderName);
-  return new Set(names.filter((value): value is string => typeof value === 'string').map((value) => value.toLowerCase()));
+/** A configured model as /v1/models and /info list it: loaded or not, and its measured size. */
+export interface ModelState {
+  name: string;
+  loaded: boolean;
+  /** Resident memory its last load added, in bytes (measured); null until first loaded. */
+  bytes: number | null;
+  loads: number;
 }
 
-/** The loaded models, routed by a request's `model`; the first is the default. */
-export class ModelPool {
-  readonly #models: ServedModel[];
-  readonly #unsubscribe: (() => void)[];
+/** Names a request may use before the model is loaded: the configured name, its built-in ids, its folder name. */
+function configuredAliases(name: string): string[] {
+  const builtin = findBuiltinModel(name);
+  return [name, basename(name), ...(builtin === undefined ? [] : [builtin.id, builtin.repoId, builtin.folderName])];
+}
 
-  private constructor(models: ServedModel[], unsubscribe: (() => void)[]) {
-    this.#models = models;
-    this.#unsubscribe = unsubscribe;
+function loadedAliases(generator: ModelHost): string[] {
+  const builtin = findBuiltinModel(generator.model.id);
+  const names = [generator.model.id, generator.model.repoId, basename(generator.model.dir)];
+  if (builtin !== undefined) names.push(builtin.id, builtin.repoId, builtin.folderName);
+  return names.filter((value): value is string => typeof value === 'string');
+}
+
+/**
+ * The configured models, routed by a request's `model`; the first is the default and is loaded at start, the
+ * others on first use (ModelManager). With EMBEDDER_MODEL_MEMORY_BUDGET_MB the least recently used idle model is
+ * unloaded when loading another would exceed the budget, and loaded again when asked for.
+ */
+export class ModelPool {
+  readonly #manager: ModelManager<ModelHost>;
+  /** Configured name → lower-cased names a request may use (grows with the model's own ids once loaded). */
+  readonly #aliases: Map<string, Set<string>>;
+
+  private constructor(manager: ModelManager<ModelHost>, aliases: Map<string, Set<string>>) {
+    this.#manager = manager;
+    this.#aliases = aliases;
   }
 
-  /** Loads every configured model, one after another (each load warms up the model and uses every core). */
+  /** Sets up every configured model and loads the default one (a default that cannot load fails the start). */
   static async load(config: ServerConfig, logger: Logger, metrics: ServerMetrics): Promise<ModelPool> {
-    const models: ServedModel[] = [];
-    const unsubscribe: (() => void)[] = [];
-    try {
-      for (const name of config.models) {
-        const started = performance.now();
-        const generator = await ModelHost.start({ ...config.modelSettings, model: name }, config.queueSize, logger);
-        const served: ServedModel = { name, generator, aliases: aliasesOf(name, generator) };
-        models.push(served);
-        unsubscribe.push(generator.onBatch((event) => metrics.observeBatch(event)));
+    const unsubscribe = new Map<string, () => void>();
+    const aliases = new Map(config.models.map((name) => [name, new Set(configuredAliases(name).map((alias) => alias.toLowerCase()))]));
+    const manager = new ModelManager<ModelHost>({
+      models: config.models,
+      load: (name) => ModelHost.start({ ...config.modelSettings, model: name }, config.queueSize, logger),
+      ...(config.modelMemoryBudgetMb === undefined ? {} : { memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024 }),
+      logger,
+      onLoad: (name, generator) => {
+        for (const alias of loadedAliases(generator)) aliases.get(name)?.add(alias.toLowerCase());
+        unsubscribe.set(name, generator.onBatch((event) => metrics.observeBatch(event)));
         metrics.addSource({ name, stats: () => generator.getStats(), queuedInputs: () => generator.queuedInputs() });
-        logger.info('model loaded', {
+        logger.info('model ready', {
           model: name,
           dir: generator.model.dir,
           dimension: generator.model.dimension,
@@ -53,47 +76,66 @@ export class ModelPool {
           device: generator.model.device.used,
           ...(generator.model.device.skipped.length > 0 ? { deviceSkipped: generator.model.device.skipped } : {}),
           ...(generator.model.device.gpuMaxAbsDiff === undefined ? {} : { gpuMaxAbsDiff: generator.model.device.gpuMaxAbsDiff }),
-          ms: Math.round(performance.now() - started),
         });
-      }
+      },
+      onUnload: (name) => {
+        unsubscribe.get(name)?.();
+        unsubscribe.delete(name);
+        metrics.removeSource(name);
+      },
+    });
+    const pool = new ModelPool(manager, aliases);
+    try {
+      await manager.use(manager.defaultName, () => undefined);
     } catch (error) {
-      await Promise.allSettled(models.map((model) => model.generator.dispose()));
+      await manager.dispose().catch(() => undefined);
       throw error;
     }
-    return new ModelPool(models, unsubscribe);
+    return pool;
   }
 
-  /** The default model (the first configured). */
-  get default(): ServedModel {
-    return this.#models[0]!;
+  /** The default model's name (the first configured). */
+  get defaultName(): string {
+    return this.#manager.defaultName;
   }
 
-  /** Every served model, in configured order. */
-  list(): readonly ServedModel[] {
-    return this.#models;
+  /** Every configured model, loaded or not, in configured order. */
+  list(): ModelState[] {
+    return this.#manager.list().map((state) => ({ name: state.name, loaded: state.loaded, bytes: state.bytes ?? null, loads: state.loads }));
+  }
+
+  /** The loaded models' generators (for liveness). */
+  loaded(): ModelHost[] {
+    return this.#manager.list().flatMap((state) => this.#manager.peek(state.name) ?? []);
   }
 
   /**
-   * The model a request asked for (null/undefined = the default). With one served model any name resolves to it,
-   * as TEI does: OpenAI clients (LangChain, the openai SDK) send their own default names, and the answer's `model`
-   * field says which model actually ran. With several, an unknown name is a 404 naming the served ones.
+   * The configured name a request's `model` means (null/undefined = the default). With one served model any name
+   * means it, as TEI does: OpenAI clients (LangChain, the openai SDK) send their own default names, and the answer's
+   * `model` field says which model actually ran. With several, an unknown name is a 404 naming the served ones.
    */
-  resolve(name: string | null | undefined): ServedModel {
-    if (name === undefined || name === null || name === '' || this.#models.length === 1) return this.default;
+  nameOf(name: string | null | undefined): string {
+    if (name === undefined || name === null || name === '' || this.#aliases.size === 1) return this.defaultName;
     const wanted = name.toLowerCase();
-    const found = this.#models.find((model) => model.aliases.has(wanted));
-    if (found === undefined) {
-      const served = this.#models.map((model) => model.name).join(', ');
-      throw new HttpError(404, 'NotFound', `model '${name}' is not served here; served models: ${served}`);
-    }
-    return found;
+    for (const [configured, aliases] of this.#aliases) if (aliases.has(wanted)) return configured;
+    const served = [...this.#aliases.keys()].join(', ');
+    throw new HttpError(404, 'NotFound', `model '${name}' is not served here; served models: ${served}`);
   }
 
-  /** Disposes every generator (flushing persistent caches). */
+  /**
+   * The model a request asked for, loaded if needed. With `reply`, it stays pinned (never unloaded for the budget)
+   * until the response is finished or the client is gone.
+   */
+  async resolve(name: string | null | undefined, reply?: FastifyReply): Promise<ServedModel> {
+    const configured = this.nameOf(name);
+    const { model, release } = await this.#manager.acquire(configured);
+    if (reply === undefined) release();
+    else reply.raw.once('close', release);
+    return { name: configured, generator: model, aliases: this.#aliases.get(configured)! };
+  }
+
+  /** Disposes every loaded generator (flushing persistent caches). */
   async dispose(): Promise<void> {
-    for (const stop of this.#unsubscribe) stop();
-    const results = await Promise.allSettled(this.#models.map((model) => model.generator.dispose()));
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    await this.#manager.dispose();
   }
 }

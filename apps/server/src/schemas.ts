@@ -127,6 +127,7 @@ const modelList = {
           object: { type: 'string', example: 'model' },
           created: { type: 'integer' },
           owned_by: { type: 'string' },
+          loaded: { type: 'boolean', description: 'embedder extension: loaded now (others load on first use)' },
         },
       },
     },
@@ -261,6 +262,15 @@ const info = {
     sha: { type: ['string', 'null'] },
     docker_label: { type: ['string', 'null'] },
     models: { type: 'array', items: { type: 'string' }, description: 'embedder extension: every served model.' },
+    model_states: {
+      type: 'array',
+      description: 'embedder extension: every served model, whether it is loaded now, the resident memory its last load added (bytes, measured) and how often it was loaded (EMBEDDER_MODEL_MEMORY_BUDGET_MB unloads the least recently used).',
+      items: {
+        type: 'object',
+        required: ['name', 'loaded', 'bytes', 'loads'],
+        properties: { name: { type: 'string' }, loaded: { type: 'boolean' }, bytes: { type: ['integer', 'null'] }, loads: { type: 'integer', minimum: 0 } },
+      },
+    },
     device: {
       type: 'object',
       description: 'embedder extension: the device asked for (EMBEDDER_DEVICE), the one used, why GPUs were skipped, and on a GPU the largest difference from CPU vectors on a probe batch.',

@@ -18,7 +18,7 @@ export const embedRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     },
     async (request, reply) => {
       const body = request.body;
-      const model = ctx.models().resolve(body.model);
+      const model = await ctx.models().resolve(body.model, reply);
       const texts = await toTexts(model, body.inputs, 'inputs');
       const result = await runEmbedding(
         ctx,

@@ -27,7 +27,7 @@ export const openAiRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       },
       async (request, reply) => {
         const body = request.body;
-        const model = ctx.models().resolve(body.model);
+        const model = await ctx.models().resolve(body.model, reply);
         const texts = await toTexts(model, body.input, 'input');
         const result = await runEmbedding(ctx, model, texts, { field: 'input', dimensions: body.dimensions }, request, reply);
         const base64 = body.encoding_format === 'base64';
@@ -55,7 +55,7 @@ export const openAiRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     },
     async () => ({
       object: 'list',
-      data: ctx.models().list().map((model) => ({ id: model.name, object: 'model', created: started, owned_by: 'embedder' })),
+      data: ctx.models().list().map((model) => ({ id: model.name, object: 'model', created: started, owned_by: 'embedder', loaded: model.loaded })),
     }),
   );
 };

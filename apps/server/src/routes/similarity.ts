@@ -21,7 +21,7 @@ export const similarityRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (
     async (request, reply) => {
       const { inputs, model: modelName } = request.body;
       const parameters = request.body.parameters ?? {};
-      const model = ctx.models().resolve(modelName);
+      const model = await ctx.models().resolve(modelName, reply);
       if (inputs.sentences.length === 0) throw new HttpError(400, 'Empty', '`inputs.sentences` cannot be empty');
       if (inputs.source_sentence === '') throw new HttpError(400, 'Empty', '`inputs.source_sentence` is an empty string');
       const emptyAt = inputs.sentences.indexOf('');

@@ -18,9 +18,9 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         response: { 200: { description: 'Served model info', ...ref('Info') }, ...errorResponses('tei', [401, 404, 503]) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const pool = ctx.models();
-      const served = pool.resolve(request.query.model);
+      const served = await pool.resolve(request.query.model, reply);
       const { model, settings } = served.generator;
       return {
         model_id: model.repoId ?? model.id,
@@ -39,6 +39,7 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         sha: null,
         docker_label: process.env.EMBEDDER_DOCKER_LABEL ?? null,
         models: pool.list().map((entry) => entry.name),
+        model_states: pool.list(),
         device: {
           requested: model.device.requested,
           used: model.device.used,
@@ -60,7 +61,7 @@ export const statusRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     async (_request, reply) => {
       const pool = ctx.pool;
       const down = pool === undefined || ctx.phase === 'failed' || ctx.phase === 'closed' || ctx.lastBackendError !== undefined;
-      if (down || !pool.list().every((model) => model.generator.alive)) {
+      if (down || !pool.loaded().every((generator) => generator.alive)) {
         throw new HttpError(503, 'Unhealthy', 'unhealthy');
       }
       return reply.code(200).send();

@@ -16,9 +16,9 @@ export const tokenizeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
         response: { 200: { description: 'Tokenized ids', ...ref('TokenizeResponse') }, ...errorResponses('tei', [400, 401, 404, 413, 422, 503]) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
-      const model = ctx.models().resolve(body.model);
+      const model = await ctx.models().resolve(body.model, reply);
       const texts = typeof body.inputs === 'string' ? [body.inputs] : body.inputs;
       if (texts.length === 0) throw new HttpError(400, 'Empty', '`inputs` cannot be empty');
       if (texts.length > ctx.config.maxClientBatchSize) {
@@ -42,9 +42,9 @@ export const tokenizeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
         response: { 200: { description: 'Decoded ids', ...ref('DecodeResponse') }, ...errorResponses('tei', [400, 401, 404, 422, 503]) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
-      const model = ctx.models().resolve(body.model);
+      const model = await ctx.models().resolve(body.model, reply);
       const ids = body.ids;
       if (ids.length === 0) throw new HttpError(400, 'Empty', '`ids` cannot be empty');
       const batch: number[][] = ids.every((id) => typeof id === 'number') ? [ids as number[]] : (ids as number[][]);
