@@ -2,7 +2,7 @@
 # embedder-server: TEI- and OpenAI-compatible embedding service.
 #   docker build -t embedder-server .                       (runtime image, the default target)
 #   docker build --target development -t embedder-dev .     (whole workspace with dev tools)
-#   docker run -p 8080:8080 -v "$PWD/models:/models:ro" -v embedder-cache:/cache embedder-server
+#   docker run -p 8080:8080 -v "$(realpath ../shared/models):/models:ro" -v embedder-cache:/cache embedder-server
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS base

@@ -18,3 +18,16 @@ rm -rf "$OUT"
 # pnpm 10 needs --legacy (or inject-workspace-packages) to deploy a workspace package with workspace deps.
 pnpm --filter @embedder-rag/server deploy --prod --legacy "$OUT"
 test -f "$OUT/dist/main.js"
+# onnxruntime-node ships native libraries for every platform (darwin 86 MB, win32 134 MB, linux x64 and arm64);
+# the image runs only this platform and architecture.
+PLATFORM=$(node -p process.platform)
+ARCH=$(node -p process.arch)
+for bin in "$OUT"/node_modules/.pnpm/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v*; do
+  [ -d "$bin" ] || continue
+  for dir in "$bin"/*; do
+    [ "$(basename "$dir")" = "$PLATFORM" ] || rm -rf "$dir"
+  done
+  for dir in "$bin/$PLATFORM"/*; do
+    [ "$(basename "$dir")" = "$ARCH" ] || rm -rf "$dir"
+  done
+done

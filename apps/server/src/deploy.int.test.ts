@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,14 @@ describe('deployed server (the Docker runtime stage, replayed)', () => {
     expect(existsSync(join(out, 'node_modules/openai'))).toBe(false);
     expect(existsSync(join(out, 'node_modules/@embedder-rag/test-fixtures'))).toBe(false);
     expect(existsSync(join(out, 'node_modules/@embedder-rag/embedder/dist/index.js'))).toBe(true);
+    // onnxruntime-node's libraries for other platforms and architectures are pruned (220 MB of darwin + win32).
+    const [ort] = readdirSync(join(out, 'node_modules/.pnpm')).filter((name) => name.startsWith('onnxruntime-node@'));
+    const bin = join(out, 'node_modules/.pnpm', ort!, 'node_modules/onnxruntime-node/bin/napi-v6');
+    expect(readdirSync(bin)).toEqual([process.platform]);
+    expect(readdirSync(join(bin, process.platform))).toEqual([process.arch]);
+    const bytes = Number(execFileSync('du', ['-sb', out], { encoding: 'utf8' }).split('\t')[0]);
+    console.info(`[deploy] runtime stage's /app: ${(bytes / 1e6).toFixed(1)} MB`);
+    expect(bytes).toBeLessThan(150e6);
 
     server = await spawnServer(join(out, 'dist/main.js'), {}, out);
     expect((await call(server.url, 'GET', '/health')).status).toBe(200);
