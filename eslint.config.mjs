@@ -24,11 +24,20 @@ const depConstraints = [
     sourceTag: 'type:train',
     onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'scope:weights', 'scope:quantize', 'type:build', 'scope:fixtures'],
   },
-  // The CLI's `serve` starts the server, so apps may use the server's exported startServer.
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server', 'type:train'] },
+  // The distributed mode drives generators the way apps do (through the facade's public API; tests load real ones).
+  {
+    sourceTag: 'type:distributed',
+    onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:facade', 'type:build', 'scope:fixtures'],
+  },
+  // The CLI's `serve` starts the server, so apps may use the server's exported startServer; `worker` and
+  // `embed --queue` run the distributed mode.
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server', 'type:train', 'scope:distributed'],
+  },
   {
     sourceTag: 'type:tool',
-    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:backend', 'scope:fixtures', 'type:tool', 'type:build', 'type:train'],
+    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:backend', 'scope:fixtures', 'type:tool', 'type:build', 'type:train', 'scope:distributed'],
   },
 ];
 

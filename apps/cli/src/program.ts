@@ -8,6 +8,8 @@ import { runInfo } from './commands/info';
 import { runServe } from './commands/serve';
 import { runSimilarity, type SimilarityFlags } from './commands/similarity';
 import { registerFinetune } from './commands/finetune-command';
+import { addQueueCommands } from './commands/register-queue';
+import { addQueueOptions } from './commands/queue-flags';
 
 /** The version printed by `embedder --version` (set by the build from package.json). */
 declare const __EMBEDDER_VERSION__: string | undefined;
@@ -23,7 +25,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => {} })
     .showHelpAfterError(false);
 
-  addModelOptions(
+  addQueueOptions(addModelOptions(
     program
       .command('embed')
       .description('embed texts; one JSON line {"index","embedding"} per text, in input order')
@@ -33,8 +35,11 @@ export function createProgram(): Command {
       .option('-o, --output <file>', 'write JSON lines here (default stdout)')
       .option('--resume', 'skip texts already in --output and append the rest')
       .option('--progress', 'draw the progress bar on stderr even when it is no terminal')
-      .option('--no-progress', 'no progress bar (default: a bar when stderr is a terminal and the vectors are not)'),
-  ).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
+      .option('--no-progress', 'no progress bar (default: a bar when stderr is a terminal and the vectors are not)')
+      .option('--queue <url>', 'distributed mode: queue jobs on this Redis (redis://HOST:PORT) for `embedder worker`s and collect the results')
+      .option('--job-tokens <n>', 'with --queue: tokens per job (default 8192)', parseCount('--job-tokens')),
+  )).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
+  addQueueCommands(program);
 
   addModelOptions(
     program

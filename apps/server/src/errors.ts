@@ -32,6 +32,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, [status: number, type: E
   WEIGHTS_INVALID: [424, 'Backend'],
   CACHE_FAILED: [424, 'Backend'],
   CACHE_CORRUPT: [424, 'Backend'],
+  QUEUE_UNAVAILABLE: [503, 'Unhealthy'],
+  MODEL_MISMATCH: [422, 'Validation'],
 };
 
 /** An error with its HTTP status, error type and extra headers (e.g. Retry-After). */

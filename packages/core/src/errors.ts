@@ -36,6 +36,10 @@ export const ErrorCode = {
   DISPOSED: 'DISPOSED',
   /** A feature is not supported by this model or backend. */
   UNSUPPORTED: 'UNSUPPORTED',
+  /** The distributed mode's queue (Redis) cannot be reached, or refused a command. */
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  /** A queue holds jobs for another model, dtype or dimension than this process serves (vectors never mix). */
+  MODEL_MISMATCH: 'MODEL_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -8,3 +8,4 @@ export {
   type TinyBertReferenceRow,
 } from './reference';
 export { embedderFailure } from './errors';
+export { startRedis, freePort, type TestRedis } from './redis';

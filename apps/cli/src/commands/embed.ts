@@ -7,6 +7,7 @@ import { keepHeapNearLiveSize } from '../memory';
 import { formatEmbeddingLine, openOutput, prepareResume } from '../output';
 import { createProgress, shouldDrawProgress } from '../progress';
 import { openTextSource, type TextSourceFlags } from './source';
+import { runQueuedEmbed, type QueuedEmbedFlags } from './embed-queue';
 
 /** Flags of `embedder embed`. */
 export interface EmbedFlags extends ModelFlags, TextSourceFlags {
@@ -50,7 +51,8 @@ function watchInterrupt(): { interrupted: () => NodeJS.Signals | undefined; disp
  * `embedder embed`: streams texts through the generator and writes one JSON line per text, in input order, as each
  * window of batches finishes. Memory stays bounded by the generator's window, whatever the input size.
  */
-export async function runEmbed(args: readonly string[], flags: EmbedFlags): Promise<void> {
+export async function runEmbed(args: readonly string[], flags: EmbedFlags & QueuedEmbedFlags): Promise<void> {
+  if (flags.queue !== undefined) return runQueuedEmbed(args, flags);
   const toFile = flags.output !== undefined && flags.output !== '-';
   if (flags.resume && !toFile) throw new EmbedderError('INVALID_CONFIG', '--resume needs --output FILE');
   // Config errors (bad flag or EMBEDDER_* value) surface before any file is touched.

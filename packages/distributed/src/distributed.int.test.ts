@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddingGenerator } from '@embedder-rag/embedder';
+import { cosine, freePort, modelRoot, readJsonl, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
+import { cleanQueue, parseQueueUrl, queueStatus, runDistributed, startWorker, type EmbeddingWorker } from './index';
+
+// Real Redis, the real model, a worker and a producer in this process (the CLI tests run them as processes).
+let redis: TestRedis;
+let fp32: EmbeddingGenerator;
+const texts = readJsonl<{ text: string }>(sharedFile('data/bench/mixed.jsonl'))
+  .slice(0, 40)
+  .map((row) => row.text);
+
+beforeAll(async () => {
+  redis = await startRedis();
+  fp32 = await EmbeddingGenerator.create({ model: 'all-MiniLM-L6-v2', modelPath: modelRoot(), dtype: 'fp32', threads: 1, cacheSize: 0 });
+});
+afterAll(async () => {
+  await fp32?.dispose();
+  await redis?.stop();
+});
+
+async function collect(queueName: string, input: string[]) {
+  const output = new Map<number, Float32Array>();
+  const result = await runDistributed({
+    address: parseQueueUrl(redis.url),
+    queueName,
+    engine: fp32,
+    texts: input,
+    budget: { maxTokens: 1024 },
+    pollMs: 50,
+    write: (index, vector) => {
+      expect(output.has(index)).toBe(false);
+      output.set(index, vector);
+    },
+  });
+  return { result, output };
+}
+
+describe('distributed mode on a real Redis', () => {
+  it('embeds every text once, equal to the local vectors; a rerun embeds nothing and writes the same', async () => {
+    const input = [...texts, texts[3]!];
+    const worker = await startWorker({ address: parseQueueUrl(redis.url), queueName: 'happy', engine: fp32 });
+    try {
+      const { result, output } = await collect('happy', input);
+      expect(result.failed).toEqual([]);
+      expect(result.uniqueChunks).toBe(texts.length);
+      expect(result.jobsPlanned).toBeGreaterThan(1);
+      expect(output.size).toBe(input.length);
+      const local = await fp32.embed(input);
+      input.forEach((_, i) => expect(cosine(output.get(i)!, local[i]!)).toBeGreaterThanOrEqual(0.999999));
+      let status = await queueStatus({ address: parseQueueUrl(redis.url), queueName: 'happy' });
+      expect(status.counters.chunksEmbedded).toBe(texts.length);
+      expect(status.results).toBe(texts.length);
+      expect(status.model?.dtype).toBe('fp32');
+
+      const again = await collect('happy', input);
+      expect(again.result.jobsSubmitted).toBe(0);
+      expect(again.result.chunksAlreadyDone).toBe(texts.length);
+      input.forEach((_, i) => expect(again.output.get(i)).toEqual(output.get(i)));
+      status = await queueStatus({ address: parseQueueUrl(redis.url), queueName: 'happy' });
+      expect(status.counters.chunksEmbedded).toBe(texts.length);
+      expect(status.jobs).toMatchObject({ waiting: 0, active: 0, failed: 0 });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a poisoned chunk fails alone, in the failed set with its error; the rest completes', async () => {
+    // The empty text passes no input reader of the CLI; a producer of another program could still queue it.
+    const input = [texts[0]!, texts[1]!, '', texts[2]!];
+    const worker = await startWorker({ address: parseQueueUrl(redis.url), queueName: 'poison', engine: fp32, retry: { attempts: 2, backoffMs: 10 } });
+    try {
+      const { result, output } = await runDistributed({
+        address: parseQueueUrl(redis.url),
+        queueName: 'poison',
+        engine: fp32,
+        texts: input,
+        retry: { attempts: 2, backoffMs: 10 },
+        pollMs: 50,
+        write: () => {},
+      }).then(async (run) => ({ result: run, output: await collect('poison', input).then((again) => again.output) }));
+      expect(result.failed).toHaveLength(1);
+      expect(result.failed[0]!.indexes).toEqual([2]);
+      expect(result.failed[0]!.error).toMatch(/^INVALID_INPUT: /);
+      expect([...output.keys()].sort()).toEqual([0, 1, 3]);
+      const status = await queueStatus({ address: parseQueueUrl(redis.url), queueName: 'poison' });
+      expect(status.jobs.failed).toBe(1);
+      expect(status.failures[0]).toMatchObject({ chunks: 1, attempts: 2 });
+      expect(status.failures[0]!.error).toMatch(/empty/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('refuses a worker or a producer of another dtype on a queue recorded for fp32 (MODEL_MISMATCH)', async () => {
+    const q8 = await EmbeddingGenerator.create({ model: 'all-MiniLM-L6-v2', modelPath: modelRoot(), dtype: 'q8', threads: 1, cacheSize: 0 });
+    try {
+      const address = parseQueueUrl(redis.url);
+      await expect(startWorker({ address, queueName: 'happy', engine: q8 })).rejects.toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringMatching(/fp32.*q8/) });
+      await expect(runDistributed({ address, queueName: 'happy', engine: q8, texts: ['a'], write: () => {} })).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+      // After `queue clean` the queue takes the other model.
+      await cleanQueue({ address, queueName: 'happy' });
+      const worker: EmbeddingWorker = await startWorker({ address, queueName: 'happy', engine: q8 });
+      await worker.close();
+    } finally {
+      await q8.dispose();
+    }
+  });
+
+  it('an unreachable or malformed queue URL is a typed error, not a hang', async () => {
+    const closed = await freePort();
+    await expect(queueStatus({ address: parseQueueUrl(`redis://127.0.0.1:${closed}`), connectTimeoutMs: 2000 })).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    await expect(startWorker({ address: parseQueueUrl(`redis://127.0.0.1:${closed}`), engine: fp32, connectTimeoutMs: 2000 })).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+    for (const bad of ['127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://', 'redis://127.0.0.1:6379/x']) {
+      expect(() => parseQueueUrl(bad)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { EmbedderError } from '@embedder-rag/core';
+import { cacheKey } from '@embedder-rag/cache';
+
+/** Everything about the model that changes a vector: a queue holds vectors of exactly one of these. */
+export interface ModelIdentity {
+  /** Hub repo id, else the model folder's name. */
+  modelId: string;
+  dtype: string;
+  dimension: number;
+  pooling: string;
+  normalize: boolean;
+  maxSeqLength: number;
+}
+
+/**
+ * What the distributed mode needs of a generator: the facade's EmbeddingGenerator fits as it is. Kept to the
+ * three members used, so the package depends on the facade's shape only, not on its implementation.
+ */
+export interface EmbeddingEngine {
+  readonly model: {
+    id: string;
+    repoId?: string;
+    dtype: string;
+    dimension: number;
+    pooling: string;
+    normalize: boolean;
+    maxSeqLength: number;
+  };
+  /** The generator's settings: `normalize` here wins over the model's default (--no-normalize). */
+  readonly settings?: { normalize: boolean };
+  embed(texts: string[]): Promise<Float32Array[]>;
+  countTokens(texts: string[]): number[];
+}
+
+/** The identity of the model an engine serves. */
+export function identityOf(engine: EmbeddingEngine): ModelIdentity {
+  const { model } = engine;
+  return {
+    modelId: model.repoId ?? model.id,
+    dtype: model.dtype,
+    dimension: model.dimension,
+    pooling: model.pooling,
+    normalize: engine.settings?.normalize ?? model.normalize,
+    maxSeqLength: model.maxSeqLength,
+  };
+}
+
+/** A short stable digest of an identity (jobs carry it; a worker compares it with its own). */
+export function identityDigest(identity: ModelIdentity): string {
+  const canonical = JSON.stringify([identity.modelId, identity.dtype, identity.dimension, identity.pooling, identity.normalize, identity.maxSeqLength]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** One line naming an identity, for errors and `queue status`. */
+export function describeIdentity(identity: ModelIdentity): string {
+  return `${identity.modelId} ${identity.dtype} dim ${identity.dimension}`;
+}
+
+/** Throws MODEL_MISMATCH when `found` (recorded by the queue) differs from `expected` (served by this process). */
+export function assertSameModel(queue: string, recorded: ModelIdentity, served: ModelIdentity): void {
+  if (identityDigest(recorded) === identityDigest(served)) return;
+  throw new EmbedderError(
+    'MODEL_MISMATCH',
+    `queue '${queue}' holds jobs for ${describeIdentity(recorded)}, but this process serves ${describeIdentity(served)}: ` +
+      'start it with the same --model and --dtype, or clean the queue (embedder queue clean)',
+    { details: { queue, recorded, served } },
+  );
+}
+
+/**
+ * The sink key of a text: cache's key function over the model identity. The weights fingerprint is left out
+ * (it includes the file's mtime, which differs between machines holding the same weights); the identity check
+ * on every worker stands in for it.
+ */
+export function chunkKey(identity: ModelIdentity, text: string): string {
+  return cacheKey({
+    modelId: identity.modelId,
+    weightsFingerprint: 'distributed',
+    dtype: identity.dtype,
+    pooling: identity.pooling,
+    normalize: identity.normalize,
+    maxSeqLength: identity.maxSeqLength,
+    truncate: true,
+    truncationDirection: 'right',
+    text,
+  });
+}
