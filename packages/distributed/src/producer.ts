@@ -100,8 +100,11 @@ async function produceAndCollect(queue: QueueConnection, digest: string, options
     pending.set(job.id, { id: job.id, data: job.data });
     toAdd.push({ id: job.id, data: job.data });
   }
-  // A job that failed for good in an earlier run is retried now (its id would make add() a no-op).
+  // A job (or a chunk's own job) that failed for good in an earlier run is retried now (its id would make add() a no-op).
   await Promise.all(toAdd.map(async (job) => reviveFailed(queue, job.id)));
+  await Promise.all(
+    toAdd.flatMap((job) => job.data.keys.filter((key) => !done.has(key)).map(async (key) => reviveFailed(queue, chunkJobId(key)))),
+  );
   await queue.queue.addBulk(toAdd.map((job) => ({ name: 'embed', data: job.data, opts: { ...jobOptions(options.retry), jobId: job.id } })));
   options.logger?.info('jobs submitted', { queue: queue.name, planned: jobs.length, submitted: toAdd.length, chunksAlreadyDone });
 
