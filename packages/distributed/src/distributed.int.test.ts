@@ -70,15 +70,18 @@ describe('distributed mode on a real Redis', () => {
     const input = [texts[0]!, texts[1]!, '', texts[2]!];
     const worker = await startWorker({ address: parseQueueUrl(redis.url), queueName: 'poison', engine: fp32, retry: { attempts: 2, backoffMs: 10 } });
     try {
-      const { result, output } = await runDistributed({
-        address: parseQueueUrl(redis.url),
-        queueName: 'poison',
-        engine: fp32,
-        texts: input,
-        retry: { attempts: 2, backoffMs: 10 },
-        pollMs: 50,
-        write: () => {},
-      }).then(async (run) => ({ result: run, output: await collect('poison', input).then((again) => again.output) }));
+      const output = new Map<number, Float32Array>();
+      const run = () =>
+        runDistributed({
+          address: parseQueueUrl(redis.url),
+          queueName: 'poison',
+          engine: fp32,
+          texts: input,
+          retry: { attempts: 2, backoffMs: 10 },
+          pollMs: 50,
+          write: (index, vector) => void output.set(index, vector),
+        });
+      const result = await run();
       expect(result.failed).toHaveLength(1);
       expect(result.failed[0]!.indexes).toEqual([2]);
       expect(result.failed[0]!.error).toMatch(/^INVALID_INPUT: /);
@@ -87,6 +90,10 @@ describe('distributed mode on a real Redis', () => {
       expect(status.jobs.failed).toBe(1);
       expect(status.failures[0]).toMatchObject({ chunks: 1, attempts: 2 });
       expect(status.failures[0]!.error).toMatch(/empty/);
+      // A rerun retries the failed chunk (it fails again, alone) and embeds nothing else.
+      const rerun = await run();
+      expect(rerun.failed.map((chunk) => chunk.indexes)).toEqual([[2]]);
+      expect((await queueStatus({ address: parseQueueUrl(redis.url), queueName: 'poison' })).counters.chunksEmbedded).toBe(3);
     } finally {
       await worker.close();
     }

@@ -15,6 +15,7 @@ export class WorkerMetrics {
   readonly #chunks: Counter;
   readonly #seconds: Counter;
   readonly #chunksPerSecond: Gauge;
+  readonly #redisSeconds: Counter;
 
   constructor(queue: Pick<QueueConnection, 'queue'>) {
     const registers = [this.registry];
@@ -23,6 +24,7 @@ export class WorkerMetrics {
     this.#failure = new Counter({ name: 'te_request_failure', help: 'Job runs that failed (each retry counts)', labelNames: ['method', 'err'], registers });
     this.#chunks = new Counter({ name: 'embedder_worker_chunks_total', help: 'Chunks embedded by this worker', registers });
     this.#seconds = new Counter({ name: 'embedder_worker_job_seconds_total', help: 'Seconds spent in jobs', registers });
+    this.#redisSeconds = new Counter({ name: 'embedder_worker_redis_seconds_total', help: 'Seconds of those jobs spent on Redis (sink, counters)', registers });
     this.#chunksPerSecond = new Gauge({ name: 'embedder_worker_chunks_per_second', help: 'Chunks per second of the last job', registers });
     new Gauge({
       name: 'te_queue_size',
@@ -49,6 +51,7 @@ export class WorkerMetrics {
     else this.#success.inc({ method: 'queue' });
     this.#chunks.inc(event.embedded);
     this.#seconds.inc(event.seconds);
+    this.#redisSeconds.inc(event.redisSeconds);
     if (event.seconds > 0 && event.embedded > 0) this.#chunksPerSecond.set(event.embedded / event.seconds);
   }
 

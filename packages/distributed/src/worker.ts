@@ -14,6 +14,8 @@ export interface JobEvent {
   embedded: number;
   /** Seconds the job took. */
   seconds: number;
+  /** Of those, seconds spent on Redis (sink lookups and writes, counters, split-off jobs): the queue's own cost. */
+  redisSeconds: number;
 }
 
 /** Options of {@link startWorker}. */
@@ -107,7 +109,16 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
       }
       throw new WaitingError();
     }
-    const present = await queue.sink.has(data.keys);
+    let redisMs = 0;
+    const timed = async <T>(work: Promise<T>): Promise<T> => {
+      const at = performance.now();
+      try {
+        return await work;
+      } finally {
+        redisMs += performance.now() - at;
+      }
+    };
+    const present = await timed(queue.sink.has(data.keys));
     const todo = data.keys.flatMap((key, index) => (present[index] ? [] : [index]));
     let embedded = 0;
     const failed: number[] = [];
@@ -116,11 +127,11 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
       try {
         const vectors = await embedChunks(texts);
         embedded = todo.length;
-        const written = await queue.sink.insert(todo.map((index, i) => [data.keys[index]!, vectors[i]!] as const));
-        await addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: embedded, chunksWritten: written });
+        const written = await timed(queue.sink.insert(todo.map((index, i) => [data.keys[index]!, vectors[i]!] as const)));
+        await timed(addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: embedded, chunksWritten: written }));
       } catch (error) {
         if (data.keys.length === 1) {
-          options.onJob?.({ outcome: 'failed', chunks: 1, embedded: 0, seconds: (performance.now() - started) / 1000 });
+          options.onJob?.({ outcome: 'failed', chunks: 1, embedded: 0, seconds: (performance.now() - started) / 1000, redisSeconds: redisMs / 1000 });
           throw new Error(failureText(error));
         }
         logger?.warn('job failed as a whole: embedding its chunks one by one', { job: job.id, error: failureText(error) });
@@ -128,8 +139,8 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
           try {
             const [vector] = await embedChunks([data.texts[index]!]);
             embedded++;
-            const written = await queue.sink.insert([[data.keys[index]!, vector!]]);
-            await addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: 1, chunksWritten: written });
+            const written = await timed(queue.sink.insert([[data.keys[index]!, vector!]]));
+            await timed(addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: 1, chunksWritten: written }));
           } catch {
             failed.push(index);
           }
@@ -139,11 +150,11 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
     // Single-chunk jobs for the chunks that failed alone; their ids derive from the chunk, so a rerun adds nothing.
     for (const index of failed) {
       const key = data.keys[index]!;
-      await queue.queue.add('chunk', { model: data.model, keys: [key], texts: [data.texts[index]!] }, { ...jobOptions(options.retry), jobId: chunkJobId(key) });
+      await timed(queue.queue.add('chunk', { model: data.model, keys: [key], texts: [data.texts[index]!] }, { ...jobOptions(options.retry), jobId: chunkJobId(key) }));
     }
-    await addCounters(queue.redis, queue.keys.stats, { jobsRun: 1, chunksSkipped: data.keys.length - todo.length });
+    await timed(addCounters(queue.redis, queue.keys.stats, { jobsRun: 1, chunksSkipped: data.keys.length - todo.length }));
     const outcome = failed.length > 0 ? 'split' : 'completed';
-    options.onJob?.({ outcome, chunks: data.keys.length, embedded, seconds: (performance.now() - started) / 1000 });
+    options.onJob?.({ outcome, chunks: data.keys.length, embedded, seconds: (performance.now() - started) / 1000, redisSeconds: redisMs / 1000 });
     return { embedded, split: failed.length };
   };
 
