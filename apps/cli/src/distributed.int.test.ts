@@ -61,8 +61,9 @@ function spawnTracked(args: string[], marker?: string): { child: ChildProcess; s
 }
 
 function startWorker(redis: TestRedis, extra: string[] = []) {
-  // A short stalled-job interval: a killed worker's job is back in the queue within seconds.
-  return spawnTracked(['worker', '--queue', redis.url, '--stalled-interval', '1000', ...model, ...extra], 'embedder worker: ready');
+  // A killed worker's job is back in the queue within seconds. The lock must outlive any stall of a worker's event loop
+  // on a busy machine (a 2 s lock was lost there once, and the job ran twice: written once, but embedded twice).
+  return spawnTracked(['worker', '--queue', redis.url, '--stalled-interval', '1000', '--lock-duration', '8000', ...model, ...extra], 'embedder worker: ready');
 }
 
 function startProducer(redis: TestRedis, inputFile: string, output: string) {

@@ -15,7 +15,8 @@ export function addQueueCommands(program: Command): void {
         .requiredOption('--queue <url>', 'the Redis of the queue: redis://HOST:PORT')
         .option('-c, --concurrency <n>', 'jobs at once (default 1)', parseCount('--concurrency'))
         .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:PORT/metrics', parseCount('--metrics-port'))
-        .option('--stalled-interval <ms>', "how often dead workers' jobs are looked for (default 30000)", parseCount('--stalled-interval')),
+        .option('--stalled-interval <ms>', "how often dead workers' jobs are looked for (default 30000)", parseCount('--stalled-interval'))
+        .option('--lock-duration <ms>', "a dead worker's job is taken over this long after its last lock renewal (default 30000; renewed every half of it, so keep it well above event-loop stalls)", parseCount('--lock-duration')),
     ),
   ).action((flags: WorkerFlags) => runWorker(flags));
 

@@ -8,6 +8,7 @@ export interface WorkerFlags extends ModelFlags, QueueFlags {
   concurrency?: number;
   metricsPort?: number;
   stalledInterval?: number;
+  lockDuration?: number;
 }
 
 /**
@@ -32,7 +33,8 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       ...target,
       engine: generator,
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
-      ...(flags.stalledInterval === undefined ? {} : { stalledIntervalMs: flags.stalledInterval, lockDurationMs: 2 * flags.stalledInterval }),
+      ...(flags.stalledInterval === undefined ? {} : { stalledIntervalMs: flags.stalledInterval }),
+      ...(flags.lockDuration === undefined ? {} : { lockDurationMs: flags.lockDuration }),
       logger,
       onJob: (event) => metrics?.observe(event),
       onFatal: (error) => {
