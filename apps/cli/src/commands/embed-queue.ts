@@ -4,7 +4,7 @@ import { createGenerator } from '../generator';
 import type { InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
 import { formatEmbeddingLine, openOutput } from '../output';
-import { createProgress } from '../progress';
+import { createProgress, shouldDrawProgress } from '../progress';
 import { openTextSource } from './source';
 import type { EmbedFlags } from './embed';
 import { queueTarget, type QueueFlags } from './queue-flags';
@@ -34,7 +34,12 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
   const { runDistributed } = await import('@embedder-rag/distributed');
   const generator = await createGenerator(config, logger);
   const writer = await openOutput(flags.output, false);
-  const progress = createProgress({ enabled: process.stderr.isTTY === true, total: records.length });
+  const toFile = flags.output !== undefined && flags.output !== '-';
+  const progress = createProgress({
+    enabled: shouldDrawProgress(flags.progress, process.stderr.isTTY === true, process.stdout.isTTY === true, toFile),
+    total: records.length,
+    forced: flags.progress === true,
+  });
   try {
     const result = await runDistributed({
       ...target,
@@ -45,7 +50,7 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
       onProgress: ({ chunksTotal, chunksDone, chunksFailed }) => {
         // Unique chunks scaled to input lines, so the bar ends at the line count like the local mode's.
         const finished = Math.round(((chunksDone + chunksFailed) / Math.max(chunksTotal, 1)) * records.length);
-        progress.update(finished, finished);
+        progress.update(finished);
       },
       write: (index, vector) => {
         const record = records[index]!;
