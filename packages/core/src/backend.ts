@@ -13,6 +13,11 @@ export interface TokenizedBatch {
   tokenTypeIds: BigInt64Array;
   batchSize: number;
   sequenceLength: number;
+  /**
+   * The mask pooling uses when it differs from attentionMask: prompt tokens set to 0 for models whose Pooling says
+   * include_prompt false (the encoder still attends to them). Absent: pool over attentionMask.
+   */
+  poolingMask?: BigInt64Array;
 }
 
 /** How a backend should run a model. */
@@ -112,19 +117,12 @@ export interface BackendRegistration {
 }
 
 /**
- * Runs the session's own warmup, or a one-text batch of [CLS] [SEP] when it has none: `concurrency` of them at once,
- * so every replica of the model is warm.
+ * Runs the session's own warmup, or `batch` (made by the model's own tokenizer, so its ids are the model's) when it
+ * has none: `concurrency` of them at once, so every replica of the model is warm.
  */
-export async function warmupSession(session: BackendSession): Promise<void> {
+export async function warmupSession(session: BackendSession, batch: TokenizedBatch): Promise<void> {
   if (session.warmup) return session.warmup();
-  const tiny: TokenizedBatch = {
-    inputIds: BigInt64Array.from([101n, 102n]),
-    attentionMask: BigInt64Array.from([1n, 1n]),
-    tokenTypeIds: new BigInt64Array(2),
-    batchSize: 1,
-    sequenceLength: 2,
-  };
-  await Promise.all(Array.from({ length: session.concurrency ?? 1 }, () => session.run(tiny)));
+  await Promise.all(Array.from({ length: session.concurrency ?? 1 }, () => session.run(batch)));
 }
 
 /**
@@ -143,7 +141,7 @@ export function assertBatchShape(batch: TokenizedBatch, maxPositions: number): v
     });
   }
   const size = batchSize * sequenceLength;
-  for (const [name, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds]] as const) {
+  for (const [name, array] of [['inputIds', batch.inputIds], ['attentionMask', batch.attentionMask], ['tokenTypeIds', batch.tokenTypeIds], ['poolingMask', batch.poolingMask ?? batch.attentionMask]] as const) {
     if (array.length !== size) {
       throw new EmbedderError('INVALID_INPUT', `${name} has ${array.length} values, expected ${batchSize}×${sequenceLength}`);
     }

@@ -1,18 +1,20 @@
 export { ErrorCode, EmbedderError, isEmbedderError, toEmbedderError, type EmbedderErrorOptions } from './errors';
 export { noopLogger, fromPino, type Logger, type LogFields, type PinoLike } from './logger';
-export type { Chunk, ChunkMetadata, EmbeddedChunk, Device, Dtype, PoolingMode, ResolvedDevice } from './types';
+export { POOLING_MODES, type Chunk, type ChunkMetadata, type EmbeddedChunk, type Device, type Dtype, type PoolingMode, type ResolvedDevice } from './types';
 export {
   ModelType,
   MODEL_TABLE,
   DEFAULT_MODEL,
   findBuiltinModel,
+  SUPPORTED_MODEL_TYPES,
   type BuiltinModelId,
   type BuiltinModelInfo,
   type CustomModel,
   type DenseLayerSpec,
   type ModelSpec,
 } from './models';
-export { poolHiddenStates, l2NormalizeRows, type HiddenStateShape } from './pooling';
+export { poolHiddenStates, poolBatch, l2NormalizeRows, type HiddenStateShape } from './pooling';
+export { applyDenseLayers, withPostPooling, parseDenseActivation, type DenseActivation, type DenseLayer } from './post-pooling';
 export type { CacheStats, EmbeddingCache } from './cache';
 export {
   warmupSession,

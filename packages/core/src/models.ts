@@ -1,7 +1,13 @@
 import type { PoolingMode } from './types';
 
 /** Ids of the models embedder knows by name (the seed's ModelType variants). */
-export type BuiltinModelId = 'all-minilm-l6-v2' | 'bert-base-uncased' | 'sentence-t5-base';
+export type BuiltinModelId =
+  | 'all-minilm-l6-v2'
+  | 'bert-base-uncased'
+  | 'sentence-t5-base'
+  | 'bge-small-en-v1.5'
+  | 'multilingual-e5-small'
+  | 'all-mpnet-base-v2';
 
 /** A model of your own: a Hugging Face-layout folder (the seed's ModelType::Custom). */
 export interface CustomModel {
@@ -20,6 +26,9 @@ export const ModelType = {
   AllMiniLmL6V2: 'all-minilm-l6-v2',
   BertBaseUncased: 'bert-base-uncased',
   SentenceT5Base: 'sentence-t5-base',
+  BgeSmallEnV15: 'bge-small-en-v1.5',
+  MultilingualE5Small: 'multilingual-e5-small',
+  AllMpnetBaseV2: 'all-mpnet-base-v2',
   custom: (name: string, path: string, dimension: number): CustomModel => ({ name, path, dimension }),
 } as const;
 
@@ -34,6 +43,11 @@ export interface BuiltinModelInfo {
   maxSeqLength: number;
   pooling: PoolingMode;
   normalize: boolean;
+  /**
+   * Prompts the model was trained with, used when its folder's config_sentence_transformers.json defines none
+   * (multilingual-e5's `query: ` / `passage: `).
+   */
+  prompts?: Readonly<Record<string, string>>;
 }
 
 /** The model table, as data. */
@@ -65,6 +79,34 @@ export const MODEL_TABLE: Readonly<Record<BuiltinModelId, BuiltinModelInfo>> = {
     pooling: 'mean',
     normalize: true,
   },
+  'bge-small-en-v1.5': {
+    id: 'bge-small-en-v1.5',
+    repoId: 'BAAI/bge-small-en-v1.5',
+    folderName: 'bge-small-en-v1.5',
+    dimension: 384,
+    maxSeqLength: 512,
+    pooling: 'cls',
+    normalize: true,
+  },
+  'multilingual-e5-small': {
+    id: 'multilingual-e5-small',
+    repoId: 'intfloat/multilingual-e5-small',
+    folderName: 'multilingual-e5-small',
+    dimension: 384,
+    maxSeqLength: 512,
+    pooling: 'mean',
+    normalize: true,
+    prompts: { query: 'query: ', passage: 'passage: ' },
+  },
+  'all-mpnet-base-v2': {
+    id: 'all-mpnet-base-v2',
+    repoId: 'sentence-transformers/all-mpnet-base-v2',
+    folderName: 'all-mpnet-base-v2',
+    dimension: 768,
+    maxSeqLength: 384,
+    pooling: 'mean',
+    normalize: true,
+  },
 };
 
 /** The default model. */
@@ -86,9 +128,16 @@ export function findBuiltinModel(name: string): BuiltinModelInfo | undefined {
   );
 }
 
-/** A 2_Dense-style linear layer after pooling (sentence-t5). */
+/**
+ * config.json `model_type`s embedder loads: encoders whose ONNX export takes a subset of input_ids / attention_mask /
+ * token_type_ids / position_ids and whose output is the token vectors (the fixtures cover bert, xlm-roberta, mpnet
+ * and t5). A backend may run fewer: it says which with UNSUPPORTED.
+ */
+export const SUPPORTED_MODEL_TYPES: readonly string[] = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'mpnet', 't5'];
+
+/** A 2_Dense-style linear layer after pooling (sentence-t5), as its folder describes it. */
 export interface DenseLayerSpec {
-  /** Weight file (safetensors) of the layer. */
+  /** Weight file of the layer (model.safetensors or pytorch_model.bin in the module's folder). */
   weightsPath: string;
   inFeatures: number;
   outFeatures: number;
@@ -112,9 +161,9 @@ export interface ModelSpec {
   dir: string;
   /** `model_type` from config.json (`bert`, `t5`, …). */
   architecture: string;
-  /** Hidden size of the transformer (config.json). */
+  /** Hidden size of the transformer (config.json): the size of a pooled vector. */
   hiddenSize: number;
-  /** Output dimension after pooling and any Dense layers. */
+  /** Output dimension of the whole pipeline: after pooling and any Dense layers. */
   dimension: number;
   /** Maximum tokens per text, [CLS] and [SEP] included (sentence_bert_config.json or tokenizer_config.json). */
   maxSeqLength: number;
@@ -123,6 +172,12 @@ export interface ModelSpec {
   normalize: boolean;
   /** Dense layers after pooling, in order. */
   dense: DenseLayerSpec[];
+  /** Whether prompt tokens count in pooling (1_Pooling/config.json include_prompt; default true). */
+  includePrompt: boolean;
+  /** Named prompts (config_sentence_transformers.json `prompts`, else the built-in table's). */
+  prompts: Readonly<Record<string, string>>;
+  /** The prompt used when a call names none (config_sentence_transformers.json `default_prompt_name`). */
+  defaultPromptName?: string;
   /** config.json, parsed. */
   config: Readonly<Record<string, unknown>>;
 }

@@ -1,3 +1,4 @@
+import type { TokenizedBatch } from './backend';
 import { EmbedderError } from './errors';
 import type { PoolingMode } from './types';
 
@@ -9,8 +10,9 @@ export interface HiddenStateShape {
 }
 
 /**
- * Pools token vectors into one vector per text, ignoring padding (attention mask 0), as sentence-transformers does:
- * mean over masked tokens, the first token (`cls`), or the element-wise max over masked tokens.
+ * Pools token vectors into one vector per text, ignoring padding (mask 0), as sentence-transformers' Pooling does:
+ * the first token (`cls`), the mean, the element-wise max, the sum over √count (`mean_sqrt_len_tokens`), the mean
+ * weighted by position 1, 2, … (`weightedmean`) or the last token with mask 1 (`lasttoken`).
  * Writes into `out` (length batchSize × hiddenSize) when given, so callers can reuse a buffer.
  */
 export function poolHiddenStates(
@@ -31,27 +33,47 @@ export function poolHiddenStates(
       row.set(hidden.subarray(base, base + hiddenSize));
       continue;
     }
+    if (mode === 'lasttoken') {
+      let last = -1;
+      for (let t = 0; t < sequenceLength; t++) if (Number(attentionMask[b * sequenceLength + t]) !== 0) last = t;
+      if (last < 0) row.fill(0);
+      else row.set(hidden.subarray(base + last * hiddenSize, base + (last + 1) * hiddenSize));
+      continue;
+    }
     row.fill(mode === 'max' ? -Infinity : 0);
-    let count = 0;
+    let weightSum = 0;
     for (let t = 0; t < sequenceLength; t++) {
       if (Number(attentionMask[b * sequenceLength + t]) === 0) continue;
-      count++;
       const offset = base + t * hiddenSize;
-      if (mode === 'mean') {
-        for (let h = 0; h < hiddenSize; h++) row[h]! += hidden[offset + h]!;
-      } else {
+      if (mode === 'max') {
+        weightSum++;
         for (let h = 0; h < hiddenSize; h++) if (hidden[offset + h]! > row[h]!) row[h] = hidden[offset + h]!;
+      } else {
+        // weightedmean weighs the token at position t by t + 1 (sentence-transformers' arange(1, seq + 1)).
+        const weight = mode === 'weightedmean' ? t + 1 : 1;
+        weightSum += weight;
+        for (let h = 0; h < hiddenSize; h++) row[h]! += weight * hidden[offset + h]!;
       }
     }
-    if (mode === 'mean') {
-      // sentence-transformers clamps the token count at 1e-9; a text always has [CLS] so count >= 1.
-      const scale = 1 / Math.max(count, 1e-9);
-      for (let h = 0; h < hiddenSize; h++) row[h]! *= scale;
-    } else if (count === 0) {
-      row.fill(0);
+    if (mode === 'max') {
+      if (weightSum === 0) row.fill(0);
+      continue;
     }
+    // sentence-transformers clamps the divisor at 1e-9 (a text with every token masked stays zero).
+    const clamped = Math.max(weightSum, 1e-9);
+    const scale = 1 / (mode === 'mean_sqrt_len_tokens' ? Math.sqrt(clamped) : clamped);
+    for (let h = 0; h < hiddenSize; h++) row[h]! *= scale;
   }
   return out;
+}
+
+/**
+ * Pools a backend's [batch, seq, hidden] output for `batch`: with the batch's poolingMask when it has one (prompt
+ * tokens left out when the model's Pooling says include_prompt false), else its attention mask. What every backend
+ * calls on its output buffer.
+ */
+export function poolBatch(hidden: Float32Array, batch: TokenizedBatch, hiddenSize: number, mode: PoolingMode): Float32Array {
+  return poolHiddenStates(hidden, batch.poolingMask ?? batch.attentionMask, { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize }, mode);
 }
 
 /**

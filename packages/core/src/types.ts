@@ -7,8 +7,15 @@ export type ResolvedDevice = Exclude<Device, 'auto'>;
 /** Weight precision: `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx, int8 weights). */
 export type Dtype = 'fp32' | 'q8';
 
-/** How token vectors become one text vector (sentence-transformers' 1_Pooling/config.json). */
-export type PoolingMode = 'mean' | 'cls' | 'max';
+/**
+ * How token vectors become one text vector (sentence-transformers' 1_Pooling/config.json): the first token, the
+ * mean, the element-wise max, the sum over sqrt(token count), the mean weighted by position (1, 2, …), or the last
+ * real token.
+ */
+export type PoolingMode = 'mean' | 'cls' | 'max' | 'mean_sqrt_len_tokens' | 'weightedmean' | 'lasttoken';
+
+/** Every {@link PoolingMode}, for validation and messages. */
+export const POOLING_MODES: readonly PoolingMode[] = ['cls', 'mean', 'max', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'];
 
 /** Facts about where a chunk came from (the seed's ChunkMetadata). */
 export interface ChunkMetadata {

@@ -6,3 +6,4 @@ export { readTorchBin } from './torch-bin';
 export { unpickle, PickleDict, type PickleCallable, type UnpickleHooks } from './pickle';
 export { parameterNameCandidates, findParameter, readParameter } from './parameter-names';
 export { openWeights, openModelWeights, DEFAULT_WEIGHT_FILES } from './open';
+export { loadDenseLayer, loadDenseLayers } from './dense';
