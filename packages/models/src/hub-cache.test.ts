@@ -41,12 +41,24 @@ describe('module kinds and pooling configs', () => {
   });
 
   it('reads both pooling formats', () => {
-    expect(parsePoolingConfig({ embedding_dimension: 384, pooling_mode: 'cls' }, 'f')).toEqual({ mode: 'cls', dimension: 384 });
-    expect(parsePoolingConfig({ word_embedding_dimension: 8, pooling_mode_max_tokens: true }, 'f')).toEqual({ mode: 'max', dimension: 8 });
-    expect(parsePoolingConfig({ pooling_mode_mean_tokens: true, pooling_mode_cls_token: false }, 'f')).toEqual({ mode: 'mean' });
+    expect(parsePoolingConfig({ embedding_dimension: 384, pooling_mode: 'cls', include_prompt: true }, 'f')).toEqual({ mode: 'cls', dimension: 384, includePrompt: true });
+    expect(parsePoolingConfig({ word_embedding_dimension: 8, pooling_mode_max_tokens: true }, 'f')).toEqual({ mode: 'max', dimension: 8, includePrompt: true });
+    expect(parsePoolingConfig({ pooling_mode_mean_tokens: true, pooling_mode_cls_token: false, include_prompt: false }, 'f')).toEqual({ mode: 'mean', includePrompt: false });
   });
 
-  it('rejects configs without a mode (MODEL_INVALID) and unsupported ones (UNSUPPORTED)', () => {
+  it.each([
+    [{ pooling_mode_mean_sqrt_len_tokens: true }, 'mean_sqrt_len_tokens'],
+    [{ pooling_mode_weightedmean_tokens: true }, 'weightedmean'],
+    [{ pooling_mode_lasttoken: true }, 'lasttoken'],
+    [{ pooling_mode: 'mean_sqrt_len_tokens' }, 'mean_sqrt_len_tokens'],
+    [{ pooling_mode: 'weightedmean' }, 'weightedmean'],
+    [{ pooling_mode: 'lasttoken' }, 'lasttoken'],
+    [{ pooling_mode: 'mean_tokens' }, 'mean'],
+  ])('reads every sentence-transformers pooling mode: %j', (config, mode) => {
+    expect(parsePoolingConfig(config, 'f').mode).toBe(mode);
+  });
+
+  it('rejects configs without a mode or with an unknown one (MODEL_INVALID naming the field) and concatenated modes (UNSUPPORTED)', () => {
     const codeOf = (config: Record<string, unknown>) => {
       try {
         parsePoolingConfig(config, '/m/1_Pooling/config.json');
@@ -56,10 +68,10 @@ describe('module kinds and pooling configs', () => {
       return ['none', ''];
     };
     expect(codeOf({ pooling_mode_cls_token: false })).toEqual(['MODEL_INVALID', '/m/1_Pooling/config.json sets no pooling mode']);
-    expect(codeOf({ pooling_mode_lasttoken: true })[0]).toBe('UNSUPPORTED');
-    expect(codeOf({ pooling_mode: 'mean_sqrt_len_tokens' })).toEqual([
-      'UNSUPPORTED',
-      "/m/1_Pooling/config.json asks for pooling mode 'mean_sqrt_len_tokens'; embedder supports cls, mean and max",
+    expect(codeOf({ pooling_mode_cls_token: true, pooling_mode_max_tokens: true })[0]).toBe('UNSUPPORTED');
+    expect(codeOf({ pooling_mode: 'median' })).toEqual([
+      'MODEL_INVALID',
+      `/m/1_Pooling/config.json: "pooling_mode" 'median' is not a pooling mode; known: cls, mean, max, mean_sqrt_len_tokens, weightedmean, lasttoken`,
     ]);
   });
 });

@@ -62,9 +62,9 @@ describe('loadModelSpec on the real model folders', () => {
     });
   });
 
-  it('reads the sentence-transformers 5 format of bge-small: cls pooling, 512 from the tokenizer config', async () => {
+  it('reads the sentence-transformers 5 format of bge-small: cls pooling, normalize, 384, 512 from the tokenizer config', async () => {
     const spec = await loadModelSpec(modelDir('test-fixtures/bge-small-en-v1.5-configs'));
-    expect(spec).toMatchObject({ hiddenSize: 384, dimension: 384, maxSeqLength: 512, pooling: 'cls', normalize: true });
+    expect(spec).toMatchObject({ hiddenSize: 384, dimension: 384, maxSeqLength: 512, pooling: 'cls', normalize: true, dense: [], includePrompt: true });
   });
 
   it('reads tiny-sentence-t5: d_model, a Dense layer, 256 tokens', async () => {
@@ -144,14 +144,91 @@ describe('loadModelSpec on edited copies', () => {
     [{ pooling_mode: 'lasttoken' }, 'lasttoken'],
     [{ pooling_mode: 'weightedmean' }, 'weightedmean'],
     [{ pooling_mode_mean_sqrt_len_tokens: true }, 'mean_sqrt_len_tokens'],
-    [{ pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }, 'cls + mean'],
-  ])('rejects pooling %j as UNSUPPORTED naming the file', async (config, mode) => {
+  ])('reads pooling %j', async (config, mode) => {
     const dir = copyOf('test-fixtures/tiny-bert');
     writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify(config));
+    expect((await loadModelSpec(dir)).pooling).toBe(mode);
+  });
+
+  it('rejects concatenated pooling modes as UNSUPPORTED naming the file', async () => {
+    const dir = copyOf('test-fixtures/tiny-bert');
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode_cls_token: true, pooling_mode_mean_tokens: true }));
     const error = await embedderFailure(loadModelSpec(dir));
     expect(error.code).toBe('UNSUPPORTED');
     expect(error.message).toContain(join(dir, '1_Pooling', 'config.json'));
-    expect(error.message).toContain(mode);
+    expect(error.message).toContain('cls + mean');
+  });
+
+  it('reads prompts, default_prompt_name and include_prompt', async () => {
+    const xlmr = await loadModelSpec(modelDir('test-fixtures/tiny-xlm-roberta'));
+    expect(xlmr).toMatchObject({ architecture: 'xlm-roberta', prompts: { query: 'query: ', passage: 'passage: ' }, includePrompt: true, maxSeqLength: 512 });
+    expect(xlmr.defaultPromptName).toBeUndefined();
+    const dir = copyOf('test-fixtures/tiny-xlm-roberta');
+    writeFileSync(join(dir, 'config_sentence_transformers.json'), JSON.stringify({ prompts: { query: 'query: ' }, default_prompt_name: 'query' }));
+    writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ pooling_mode: 'mean', include_prompt: false }));
+    expect(await loadModelSpec(dir)).toMatchObject({ prompts: { query: 'query: ' }, defaultPromptName: 'query', includePrompt: false });
+    writeFileSync(join(dir, 'config_sentence_transformers.json'), JSON.stringify({ prompts: { query: 'query: ' }, default_prompt_name: 'doc' }));
+    const error = await embedderFailure(loadModelSpec(dir));
+    expect(error.code).toBe('MODEL_INVALID');
+    expect(error.message).toContain('default_prompt_name');
+  });
+
+  it("gives a built-in model's table prompts when its folder defines none (multilingual-e5-small)", async () => {
+    const dir = copyOf('test-fixtures/tiny-xlm-roberta');
+    rmSync(join(dir, 'config_sentence_transformers.json'));
+    expect((await loadModelSpec(dir)).prompts).toEqual({});
+    expect((await loadModelSpec(dir, { id: 'multilingual-e5-small' })).prompts).toEqual({ query: 'query: ', passage: 'passage: ' });
+  });
+});
+
+describe('bad models get typed errors naming the file or field', () => {
+  // [case, fixture, edit of the copy (returns the file the error must name), code, further text the message must hold]
+  const cases: Array<[string, string, (dir: string) => string, string, string[]]> = [
+    ['an unknown pooling mode', 'tiny-bert', (dir) => write(join(dir, '1_Pooling', 'config.json'), { pooling_mode: 'median' }), 'MODEL_INVALID', ['"pooling_mode"', 'median']],
+    [
+      'a Dense folder without weights',
+      'tiny-sentence-t5',
+      (dir) => {
+        rmSync(join(dir, '2_Dense', 'model.safetensors'));
+        return join(dir, '2_Dense');
+      },
+      'MODEL_INVALID',
+      ['model.safetensors or pytorch_model.bin'],
+    ],
+    [
+      'a Dense whose in_features differs from the pooled size',
+      'tiny-sentence-t5',
+      (dir) => write(join(dir, '2_Dense', 'config.json'), { in_features: 32, out_features: 16, bias: false, activation_function: 'torch.nn.modules.linear.Identity' }),
+      'MODEL_INVALID',
+      ['"in_features" 32', 'the 16 features'],
+    ],
+    [
+      'a Dense with an activation embedder does not run',
+      'tiny-sentence-t5',
+      (dir) => write(join(dir, '2_Dense', 'config.json'), { in_features: 16, out_features: 16, activation_function: 'torch.nn.modules.activation.Softsign' }),
+      'UNSUPPORTED',
+      ['Softsign'],
+    ],
+    [
+      'an unsupported model_type (the supported ones named)',
+      'tiny-bert',
+      (dir) => write(join(dir, 'config.json'), { model_type: 'gpt2', hidden_size: 16 }),
+      'UNSUPPORTED',
+      ["'gpt2'", 'bert, distilbert, roberta, xlm-roberta, mpnet, t5'],
+    ],
+  ];
+
+  function write(file: string, value: unknown): string {
+    writeFileSync(file, JSON.stringify(value));
+    return file;
+  }
+
+  it.each(cases)('%s: %s', async (_case, fixture, edit, code, texts) => {
+    const dir = copyOf(`test-fixtures/${fixture}`);
+    const file = edit(dir);
+    const error = await embedderFailure(loadModelSpec(dir));
+    expect(error.code).toBe(code);
+    for (const text of [file, ...texts]) expect(error.message).toContain(text);
   });
 });
 

@@ -1,6 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { EmbedderError, type DenseLayerSpec, type ModelSpec, type PoolingMode } from '@embedder-rag/core';
+import {
+  EmbedderError,
+  findBuiltinModel,
+  parseDenseActivation,
+  SUPPORTED_MODEL_TYPES,
+  type DenseLayerSpec,
+  type ModelSpec,
+  type PoolingMode,
+} from '@embedder-rag/core';
 import { positiveInt, readJsonIfExists, type JsonObject } from './json-file';
 import { poolingConfigPath, readModules, type SentenceModule } from './modules';
 import { parsePoolingConfig } from './pooling-config';
@@ -49,6 +57,13 @@ export async function loadModelSpec(dir: string, meta: ModelSpecMeta = {}): Prom
   if (typeof architecture !== 'string' || architecture === '') {
     throw new EmbedderError('MODEL_INVALID', `${configFile} has no "model_type"`, { details: { file: configFile } });
   }
+  if (!SUPPORTED_MODEL_TYPES.includes(architecture)) {
+    throw new EmbedderError(
+      'UNSUPPORTED',
+      `${configFile}: "model_type" '${architecture}' is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+      { details: { file: configFile, field: 'model_type', modelType: architecture, supported: SUPPORTED_MODEL_TYPES } },
+    );
+  }
   // BERT-likes say hidden_size, T5 d_model, DistilBERT dim.
   const hiddenSize = positiveInt(config.hidden_size) ?? positiveInt(config.d_model) ?? positiveInt(config.dim);
   if (hiddenSize === undefined) {
@@ -60,8 +75,9 @@ export async function loadModelSpec(dir: string, meta: ModelSpecMeta = {}): Prom
   const modules = await readModules(root);
   const maxSeqLength = await readMaxSeqLength(root, config);
   const pooling = await readPooling(root, modules);
-  const dense = await readDenseLayers(root, modules);
+  const dense = await readDenseLayers(root, modules, hiddenSize);
   const lastDense = dense.at(-1);
+  const prompts = await readPrompts(root, meta.id);
 
   const spec: ModelSpec = {
     id: meta.id ?? basename(root),
@@ -73,8 +89,11 @@ export async function loadModelSpec(dir: string, meta: ModelSpecMeta = {}): Prom
     pooling: pooling.mode,
     normalize: modules?.some((module) => module.kind === 'normalize') ?? false,
     dense,
+    includePrompt: pooling.includePrompt,
+    prompts: prompts.prompts,
     config,
   };
+  if (prompts.defaultPromptName !== undefined) spec.defaultPromptName = prompts.defaultPromptName;
   if (meta.repoId !== undefined) spec.repoId = meta.repoId;
   if (meta.revision !== undefined) spec.revision = meta.revision;
   return spec;
@@ -100,19 +119,50 @@ async function readMaxSeqLength(root: string, config: JsonObject): Promise<numbe
 async function readPooling(
   root: string,
   modules: readonly SentenceModule[] | undefined,
-): Promise<{ mode: PoolingMode; dimension?: number }> {
+): Promise<{ mode: PoolingMode; dimension?: number; includePrompt: boolean }> {
   const file = join(root, poolingConfigPath(modules));
   const config = await readJsonIfExists(file);
   // sentence-transformers wraps a plain Hugging Face model with mean pooling.
-  if (config === undefined) return { mode: 'mean' };
+  if (config === undefined) return { mode: 'mean', includePrompt: true };
   return parsePoolingConfig(config, file);
+}
+
+/**
+ * `prompts` and `default_prompt_name` of config_sentence_transformers.json; a built-in model's table prompts when the
+ * folder defines none. Throws MODEL_INVALID naming the file when default_prompt_name names no prompt.
+ */
+async function readPrompts(root: string, id: string | undefined): Promise<{ prompts: Record<string, string>; defaultPromptName?: string }> {
+  const file = join(root, 'config_sentence_transformers.json');
+  const config = await readJsonIfExists(file);
+  const prompts: Record<string, string> = {};
+  const raw = config?.prompts;
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    for (const [name, text] of Object.entries(raw)) {
+      if (typeof text !== 'string') {
+        throw new EmbedderError('MODEL_INVALID', `${file}: prompt '${name}' is not a string`, { details: { file, field: `prompts.${name}` } });
+      }
+      prompts[name] = text;
+    }
+  }
+  const builtin = id === undefined ? undefined : findBuiltinModel(id) ?? findBuiltinModel(basename(root));
+  if (Object.keys(prompts).length === 0 && builtin?.prompts) Object.assign(prompts, builtin.prompts);
+  const defaultName = config?.default_prompt_name;
+  if (typeof defaultName !== 'string') return { prompts };
+  if (!(defaultName in prompts)) {
+    throw new EmbedderError('MODEL_INVALID', `${file}: "default_prompt_name" '${defaultName}' is not one of its prompts (${Object.keys(prompts).join(', ') || 'none'})`, {
+      details: { file, field: 'default_prompt_name' },
+    });
+  }
+  return { prompts, defaultPromptName: defaultName };
 }
 
 async function readDenseLayers(
   root: string,
   modules: readonly SentenceModule[] | undefined,
+  pooledSize: number,
 ): Promise<DenseLayerSpec[]> {
   const layers: DenseLayerSpec[] = [];
+  let width = pooledSize;
   for (const module of modules ?? []) {
     if (module.kind !== 'dense') continue;
     const folder = join(root, module.path);
@@ -130,23 +180,24 @@ async function readDenseLayers(
         details: { file },
       });
     }
+    if (inFeatures !== width) {
+      throw new EmbedderError(
+        'MODEL_INVALID',
+        `${file}: "in_features" ${inFeatures} differs from the ${width} features that reach it (${layers.length === 0 ? 'the pooled size' : 'the previous Dense layer\'s out_features'})`,
+        { details: { file, field: 'in_features', inFeatures, expected: width } },
+      );
+    }
     const weights = DENSE_WEIGHT_FILES.map((name) => join(folder, name)).find((path) => existsSync(path));
     if (weights === undefined) {
-      throw new EmbedderError('MODEL_INVALID', `${folder} has no ${DENSE_WEIGHT_FILES.join(' or ')}`, {
-        details: { dir: folder },
+      throw new EmbedderError('MODEL_INVALID', `${folder} (a Dense module in modules.json) has no weights: expected ${DENSE_WEIGHT_FILES.join(' or ')}`, {
+        details: { dir: folder, expected: DENSE_WEIGHT_FILES },
       });
     }
-    layers.push({
-      weightsPath: weights,
-      inFeatures,
-      outFeatures,
-      bias: config.bias !== false,
-      // sentence-transformers' Dense defaults to tanh.
-      activation:
-        typeof config.activation_function === 'string'
-          ? config.activation_function
-          : 'torch.nn.modules.activation.Tanh',
-    });
+    // sentence-transformers' Dense defaults to tanh.
+    const activation = typeof config.activation_function === 'string' ? config.activation_function : 'torch.nn.modules.activation.Tanh';
+    parseDenseActivation(activation, file);
+    layers.push({ weightsPath: weights, inFeatures, outFeatures, bias: config.bias !== false, activation });
+    width = outFeatures;
   }
   return layers;
 }

@@ -1,4 +1,4 @@
-import { EmbedderError, type PoolingMode } from '@embedder-rag/core';
+import { EmbedderError, POOLING_MODES, type PoolingMode } from '@embedder-rag/core';
 import type { JsonObject } from './json-file';
 
 /** What a 1_Pooling/config.json says. */
@@ -6,9 +6,12 @@ export interface PoolingConfig {
   mode: PoolingMode;
   /** `word_embedding_dimension` / `embedding_dimension`, when given. */
   dimension?: number;
+  /** Whether prompt tokens count in pooling (`include_prompt`, default true). */
+  includePrompt: boolean;
 }
 
-const SUPPORTED: Readonly<Record<string, PoolingMode>> = { cls: 'cls', mean: 'mean', max: 'max' };
+// The newer format's names of the classic modes (sentence-transformers accepts both spellings).
+const ALIASES: Readonly<Record<string, PoolingMode>> = { cls_token: 'cls', mean_tokens: 'mean', max_tokens: 'max', weightedmean_tokens: 'weightedmean' };
 
 // The classic boolean keys and the mode each one turns on.
 const CLASSIC_KEYS: ReadonlyArray<readonly [string, string]> = [
@@ -22,8 +25,8 @@ const CLASSIC_KEYS: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * Reads the pooling mode from a sentence-transformers Pooling config: the newer `"pooling_mode": "cls"` string or
- * the classic `pooling_mode_*` booleans. Throws UNSUPPORTED naming `file` for modes embedder does not run (mean of
- * sqrt length, weighted mean, last token, several modes concatenated) and MODEL_INVALID when no mode is set.
+ * the classic `pooling_mode_*` booleans, and `include_prompt`. Throws MODEL_INVALID naming `file` and the field for
+ * an unknown mode or none, UNSUPPORTED for several modes concatenated.
  */
 export function parsePoolingConfig(config: JsonObject, file: string): PoolingConfig {
   const dimensionValue = config.word_embedding_dimension ?? config.embedding_dimension;
@@ -40,18 +43,19 @@ export function parsePoolingConfig(config: JsonObject, file: string): PoolingCon
   if (modes.length > 1) {
     throw new EmbedderError(
       'UNSUPPORTED',
-      `${file} concatenates several pooling modes (${modes.join(' + ')}); embedder supports one of cls, mean, max`,
+      `${file} concatenates several pooling modes (${modes.join(' + ')}); embedder runs one of ${POOLING_MODES.join(', ')}`,
       { details: { file, modes } },
     );
   }
   const wanted = modes[0] as string;
-  const mode = SUPPORTED[wanted];
+  const mode = (POOLING_MODES as readonly string[]).includes(wanted) ? (wanted as PoolingMode) : ALIASES[wanted];
   if (mode === undefined) {
     throw new EmbedderError(
-      'UNSUPPORTED',
-      `${file} asks for pooling mode '${wanted}'; embedder supports cls, mean and max`,
-      { details: { file, mode: wanted } },
+      'MODEL_INVALID',
+      `${file}: "pooling_mode" '${wanted}' is not a pooling mode; known: ${POOLING_MODES.join(', ')}`,
+      { details: { file, field: 'pooling_mode', mode: wanted } },
     );
   }
-  return dimension === undefined ? { mode } : { mode, dimension };
+  const includePrompt = config.include_prompt !== false;
+  return dimension === undefined ? { mode, includePrompt } : { mode, dimension, includePrompt };
 }
