@@ -67,3 +67,38 @@ describe('TextTokenizer on all-MiniLM-L6-v2', () => {
     expect((error as Error).message).toMatch(/tokenizer\.json/);
   });
 });
+
+describe('TextTokenizer on the other families (Unigram / SentencePiece, RoBERTa-style post-processors)', () => {
+  it('takes the pad id from the tokenizer: <pad> 0 for T5, 1 for XLM-R and MPNet', async () => {
+    const pads = await Promise.all(
+      [['tiny-sentence-t5', 256], ['tiny-xlm-roberta', 512], ['tiny-mpnet', 384]].map(async ([name, length]) => (await loadTokenizer(modelDir(`test-fixtures/${name}`), { maxSeqLength: length as number })).padId),
+    );
+    expect(pads).toEqual([0, 1, 1]);
+  });
+
+  it('keeps a ZWJ emoji sequence one word, as the real Precompiled charsmap does (one <unk>)', async () => {
+    const xlmr = await loadTokenizer(modelDir('test-fixtures/tiny-xlm-roberta'), { maxSeqLength: 512 });
+    expect(Array.from(xlmr.encode('👨‍👩‍👧‍👦 family').ids)).toEqual([0, 5, 3, 1219, 2]);
+  });
+
+  it('truncates keeping the closing special token (</s> for T5, which has no opening one)', async () => {
+    const t5 = await loadTokenizer(modelDir('test-fixtures/tiny-sentence-t5'), { maxSeqLength: 8 });
+    const encoding = t5.encode('word '.repeat(50));
+    expect(encoding.ids.length).toBe(8);
+    expect(encoding.ids[7]).toBe(1);
+    expect(encoding.truncated).toBe(true);
+  });
+
+  it('counts prompt tokens as sentence-transformers does and masks them for pooling in collate', async () => {
+    const xlmr = await loadTokenizer(modelDir('test-fixtures/tiny-xlm-roberta'), { maxSeqLength: 512 });
+    const promptLength = xlmr.promptLength('query: ');
+    expect(promptLength).toBe(xlmr.encode('query: ').ids.length - 1);
+    const withPrompt = { ...xlmr.encode('query: hello'), poolingStart: promptLength };
+    const plain = xlmr.encode('hello world and more');
+    const batch = xlmr.collate([withPrompt, plain]);
+    const L = batch.sequenceLength;
+    expect(Array.from(batch.poolingMask!.subarray(0, L))).toEqual(Array.from(batch.attentionMask.subarray(0, L), (value, t) => (t < promptLength ? 0n : value)));
+    expect(Array.from(batch.poolingMask!.subarray(L))).toEqual(Array.from(batch.attentionMask.subarray(L)));
+    expect(xlmr.collate([plain]).poolingMask).toBeUndefined();
+  });
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EmbedderError, type TokenizedBatch } from '@embedder-rag/core';
 import { alignOffsets, type TokenSpan } from './offsets';
+import { PrecompiledCharsmap } from './precompiled';
 
 /** Options of {@link loadTokenizer}. */
 export interface TokenizerOptions {
@@ -18,6 +19,11 @@ export interface TextEncoding {
   fullLength: number;
   /** Whether the text was cut to maxSeqLength. */
   truncated: boolean;
+  /**
+   * Leading tokens pooling leaves out (a prompt's, for models whose Pooling says include_prompt false); 0 or absent:
+   * every token counts.
+   */
+  poolingStart?: number;
 }
 
 /** Which end of a text to cut. */
@@ -56,6 +62,21 @@ export class TextTokenizer {
   /** Tokens the special tokens take in every text. */
   get specialTokenCount(): number {
     return this.#prefix.length + this.#suffix.length;
+  }
+
+  /** The id padding uses (tokenizer.json's padding, else tokenizer_config.json's pad_token, else 0). */
+  get padId(): number {
+    return this.#padId;
+  }
+
+  /**
+   * Tokens a prompt takes at the start of `prompt + text`, counted as sentence-transformers counts them for
+   * include_prompt false: the prompt encoded with its specials, minus the closing one (so a leading [CLS] / <s>
+   * counts as prompt).
+   */
+  promptLength(prompt: string): number {
+    if (prompt === '') return 0;
+    return this.encode(prompt).ids.length - 1;
   }
 
   /**
@@ -105,7 +126,14 @@ export class TextTokenizer {
         }
       }
     }
-    return { inputIds, attentionMask, tokenTypeIds: new BigInt64Array(batchSize * sequenceLength), batchSize, sequenceLength };
+    const batch: TokenizedBatch = { inputIds, attentionMask, tokenTypeIds: new BigInt64Array(batchSize * sequenceLength), batchSize, sequenceLength };
+    if (encodings.some((encoding) => (encoding.poolingStart ?? 0) > 0)) {
+      // sentence-transformers zeroes the prompt's positions in the mask pooling reads; the encoder still sees them.
+      const poolingMask = attentionMask.slice();
+      encodings.forEach((encoding, row) => poolingMask.fill(0n, row * sequenceLength, row * sequenceLength + Math.min(encoding.poolingStart ?? 0, sequenceLength)));
+      batch.poolingMask = poolingMask;
+    }
+    return batch;
   }
 
   /** Encodes and pads texts into one batch. */
@@ -189,7 +217,29 @@ export async function loadTokenizer(dir: string, options: TokenizerOptions): Pro
   } catch (error) {
     throw new EmbedderError('MODEL_INVALID', `${join(dir, 'tokenizer.json')} could not be loaded as a tokenizer`, { cause: error });
   }
+  usePrecompiledCharsmaps(tokenizer, tokenizerJson!.normalizer);
   const padding = tokenizerJson!.padding as { pad_id?: number } | null | undefined;
   const padToken = typeof tokenizerConfig.pad_token === 'string' ? tokenizer.token_to_id(tokenizerConfig.pad_token) : undefined;
   return new TextTokenizer(tokenizer, options, padding?.pad_id ?? padToken ?? 0);
+}
+
+type NormalizerConfig = { type?: string; precompiled_charsmap?: string; normalizers?: NormalizerConfig[] } | null | undefined;
+type NormalizerInstance = { normalize: (text: string) => string; normalizers?: NormalizerInstance[] };
+
+/**
+ * Swaps @huggingface/tokenizers' approximate Precompiled normalizer (top level or inside a Sequence) for
+ * {@link PrecompiledCharsmap}, which reads the charsmap itself. Reaches into the library's normalizer objects
+ * (`normalizer`, `normalizers`, `normalize`), which 0.2.0 (pinned) builds one per config entry, in order.
+ */
+function usePrecompiledCharsmaps(tokenizer: Tokenizer, config: unknown): void {
+  const patch = (entry: NormalizerConfig, instance: NormalizerInstance | undefined): void => {
+    if (!entry || !instance) return;
+    if (entry.type === 'Precompiled' && typeof entry.precompiled_charsmap === 'string' && entry.precompiled_charsmap !== '') {
+      const charsmap = new PrecompiledCharsmap(entry.precompiled_charsmap);
+      instance.normalize = (text) => charsmap.normalize(text);
+    } else if (entry.type === 'Sequence' && entry.normalizers && instance.normalizers) {
+      entry.normalizers.forEach((inner, index) => patch(inner, instance.normalizers![index]));
+    }
+  };
+  patch(config as NormalizerConfig, (tokenizer as unknown as { normalizer?: NormalizerInstance }).normalizer);
 }
