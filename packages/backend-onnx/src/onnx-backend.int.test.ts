@@ -12,7 +12,7 @@ const tinyDir = modelDir('test-fixtures/tiny-bert');
 const vespaDir = modelDir('test-fixtures/vespa-dummy-transformer');
 
 function spec(dir: string, overrides: Partial<ModelSpec> = {}): ModelSpec {
-  return { id: 'test', dir, architecture: 'bert', hiddenSize: 16, dimension: 16, maxSeqLength: 128, pooling: 'mean', normalize: true, dense: [], config: {}, ...overrides };
+  return { id: 'test', dir, architecture: 'bert', hiddenSize: 16, dimension: 16, maxSeqLength: 128, pooling: 'mean', normalize: true, dense: [], includePrompt: true, prompts: {}, config: {}, ...overrides };
 }
 
 function batchOf(rows: number[][]): TokenizedBatch {

@@ -5,7 +5,7 @@ import {
   assertBatchShape,
   EmbedderError,
   type DeviceReport,
-  poolHiddenStates,
+  poolBatch,
   type BackendSession,
   type ModelSpec,
   type SessionInfo,
@@ -58,6 +58,29 @@ async function loadReplicas(
 
 const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 const POOLED_OUTPUTS = ['sentence_embedding', 'pooler_output'];
+/** Inputs an exported encoder may take; each export takes a subset (T5, XLM-R and MPNet have no token_type_ids). */
+const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
+/** Families whose absolute positions count from padding_idx + 1 over real tokens (transformers' create_position_ids_from_input_ids). */
+const PADDING_OFFSET_POSITIONS = ['roberta', 'xlm-roberta', 'mpnet', 'camembert'];
+
+/**
+ * position_ids for a graph that takes them: 0, 1, … per row, or, for the RoBERTa-style families, padding_idx + 1 + i
+ * over real tokens and padding_idx on padding.
+ */
+function positionIds(batch: TokenizedBatch, model: ModelSpec): BigInt64Array {
+  const ids = new BigInt64Array(batch.batchSize * batch.sequenceLength);
+  const padIndex = Number(model.config.pad_token_id ?? 1);
+  const offset = PADDING_OFFSET_POSITIONS.includes(model.architecture);
+  for (let b = 0; b < batch.batchSize; b++) {
+    let position = offset ? padIndex : -1;
+    for (let t = 0; t < batch.sequenceLength; t++) {
+      const at = b * batch.sequenceLength + t;
+      if (!offset) ids[at] = BigInt(t);
+      else ids[at] = batch.attentionMask[at] === 0n ? BigInt(padIndex) : BigInt(++position);
+    }
+  }
+  return ids;
+}
 
 /**
  * A model loaded in onnxruntime-node: one replica on the calling thread, or several on worker threads that run
@@ -83,7 +106,8 @@ export class OnnxSession implements BackendSession {
     this.concurrency = replicas.length;
     this.#model = model;
     this.info = info;
-    this.dimension = model.dimension;
+    // The pooled size: Dense modules after pooling run in core's withPostPooling, for every backend alike.
+    this.dimension = model.hiddenSize;
     const positions = Number(model.config.max_position_embeddings);
     this.#maxPositions = Number.isInteger(positions) && positions > 0 ? positions : Number.POSITIVE_INFINITY;
     const first = replicas[0]!;
@@ -96,9 +120,6 @@ export class OnnxSession implements BackendSession {
    * `options.intraOpThreads` threads. More than one runs each copy on its own worker thread.
    */
   static async load(ort: typeof Ort, runtime: string, model: ModelSpec, options: SessionOptions): Promise<OnnxSession> {
-    if (model.dense.length > 0) {
-      throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the onnx backend does not run yet`);
-    }
     const file = await findOnnxFile(model.dir, options.dtype);
     const { size } = await stat(file);
     const threads = options.intraOpThreads;
@@ -149,10 +170,12 @@ export class OnnxSession implements BackendSession {
     if (replicas === undefined) throw new EmbedderError('BACKEND_UNAVAILABLE', `no device could run ${file}`);
     if (report.skipped.length > 0) options.logger?.warn('onnx: GPU not used, running on the CPU', { model: model.id, skipped: report.skipped });
     const inputNames = replicas[0]!.inputNames;
-    const unknown = inputNames.filter((name) => !['input_ids', 'attention_mask', 'token_type_ids'].includes(name));
+    const unknown = inputNames.filter((name) => !KNOWN_INPUTS.includes(name));
     if (unknown.length > 0 || !inputNames.includes('input_ids')) {
       await Promise.all(replicas.map((replica) => replica.release()));
-      throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${inputNames.join(', ')}; expected input_ids, attention_mask and optionally token_type_ids`);
+      throw new EmbedderError('MODEL_INVALID', `${file} takes inputs ${inputNames.join(', ')}; expected input_ids and any of attention_mask, token_type_ids, position_ids`, {
+        details: { file, inputs: inputNames },
+      });
     }
     const session = new OnnxSession(replicas, model, {
       backend: 'onnx',
@@ -181,13 +204,13 @@ export class OnnxSession implements BackendSession {
   async run(batch: TokenizedBatch): Promise<Float32Array> {
     if (this.#disposed) throw new EmbedderError('DISPOSED', 'the onnx session was disposed');
     assertBatchShape(batch, this.#maxPositions);
-    const arrays: Record<string, BigInt64Array> = {
-      input_ids: batch.inputIds,
-      attention_mask: batch.attentionMask,
-      token_type_ids: batch.tokenTypeIds,
-    };
     const inputs: Record<string, BigInt64Array> = {};
-    for (const name of this.#inputNames) inputs[name] = arrays[name]!;
+    for (const name of this.#inputNames) {
+      if (name === 'input_ids') inputs[name] = batch.inputIds;
+      else if (name === 'attention_mask') inputs[name] = batch.attentionMask;
+      else if (name === 'token_type_ids') inputs[name] = batch.tokenTypeIds;
+      else inputs[name] = positionIds(batch, this.#model);
+    }
     const replica = await this.#acquire();
     let output: Awaited<ReturnType<Replica['run']>>;
     try {
@@ -203,7 +226,7 @@ export class OnnxSession implements BackendSession {
       const { data, dims } = output;
       if (dims.length === 2 || POOLED_OUTPUTS.includes(this.#outputName)) return Float32Array.from(data);
       // Pooling reads the runtime's output buffer directly: no copy of the [batch, seq, hidden] tensor.
-      return poolHiddenStates(data, batch.attentionMask, { batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, hiddenSize: dims[2]! }, this.#model.pooling);
+      return poolBatch(data, batch, dims[2]!, this.#model.pooling);
     } finally {
       output.release();
     }

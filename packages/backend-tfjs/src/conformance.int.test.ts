@@ -6,6 +6,8 @@ describeBackendConformance({
   name: 'tfjs',
   registration: tfjsBackend(),
   modelDir: modelDir('test-fixtures/tiny-bert'),
+  // Every family fixture runs (bert, xlm-roberta, mpnet, t5); the Dense layer of tiny-sentence-t5 runs in core's shared stage.
+  onFamilyResult: (fixture, alone, batched) => console.log(`tfjs ${fixture}: worst max abs diff ${alone.toExponential(2)} alone, ${batched.toExponential(2)} in one batch`),
   miniLm: {
     // The original model.safetensors, fetched once (and sha256-checked) by ../shared/models/fetch-weights.sh.
     modelDir: () => fetchMiniLmWeights(),

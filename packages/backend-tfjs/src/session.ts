@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   assertBatchShape,
   EmbedderError,
-  poolHiddenStates,
+  poolBatch,
   type BackendSession,
   type ModelSpec,
   type SessionInfo,
@@ -48,7 +48,7 @@ export class TfjsSession implements BackendSession {
   /**
    * Reads config.json and the weights (model.safetensors, else pytorch_model.bin) into the active tfjs runtime, with
    * the encoder family its model_type names.
-   * @throws EmbedderError UNSUPPORTED (a model_type with no family here, naming the ones there are; Dense modules;
+   * @throws EmbedderError UNSUPPORTED (a model_type with no family here, naming the ones there are;
    * dtype other than fp32), MODEL_INVALID / WEIGHTS_INVALID (missing, cut or mis-shaped weights, naming the tensor).
    */
   static async load(runtime: TfjsRuntimeInfo, model: ModelSpec, options: SessionOptions): Promise<TfjsSession> {
@@ -56,9 +56,6 @@ export class TfjsSession implements BackendSession {
       throw new EmbedderError('UNSUPPORTED', `the tfjs backend runs fp32 weights only (asked for ${options.dtype}); use the onnx backend for q8`, {
         details: { dtype: options.dtype },
       });
-    }
-    if (model.dense.length > 0) {
-      throw new EmbedderError('UNSUPPORTED', `${model.dir} has Dense modules after pooling, which the tfjs backend does not run`);
     }
     const family = encoderFamilyFor(model);
     const file = await openModelWeights(model.dir, TFJS_WEIGHT_FILES);
@@ -102,7 +99,7 @@ export class TfjsSession implements BackendSession {
     } finally {
       hidden?.dispose();
     }
-    return poolHiddenStates(values, batch.attentionMask, { batchSize, sequenceLength, hiddenSize: encoder.hiddenSize }, this.#model.pooling);
+    return poolBatch(values, batch, encoder.hiddenSize, this.#model.pooling);
   }
 
   async dispose(): Promise<void> {

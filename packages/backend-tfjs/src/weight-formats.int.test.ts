@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { isEmbedderError, l2NormalizeRows, type Backend, type PoolingMode } from '@embedder-rag/core';
-import { cosine, loadTinyBertReference, maxAbsDiff, modelDir } from '@embedder-rag/test-fixtures';
+import { isEmbedderError, l2NormalizeRows, type Backend } from '@embedder-rag/core';
+import { cosine, loadTinyBertReference, maxAbsDiff, modelDir, TINY_BERT_POOLINGS } from '@embedder-rag/test-fixtures';
 import { openWeights } from '@embedder-rag/weights';
 import { batchFromIds, loadTestModel, row } from '@embedder-rag/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +71,7 @@ describe('tfjs weight formats', () => {
     await session.dispose();
   });
 
-  for (const pooling of ['mean', 'cls', 'max'] as PoolingMode[]) {
+  for (const pooling of TINY_BERT_POOLINGS) {
     it(`pytorch_model.bin (bert. prefix, gamma/beta, MLM head) gives the ${pooling} reference within 1e-5`, async () => {
       const dir = folderWithout(modelDir('test-fixtures/tiny-bert'), ['model.safetensors', 'onnx']);
       folders.push(dir);
