@@ -90,7 +90,7 @@ export async function calibrate(args: {
     await close();
     const session = await backend.createSession(spec, { dtype, device: settings.device, intraOpThreads: threads, replicas: 1, memoryArena: settings.memoryArena, logger });
     open = { session, dtype, threads };
-    await warmupSession(session);
+    await warmupSession(session, tokenizer.encodeBatch(['warm-up']).batch);
     return session;
   };
 

@@ -4,6 +4,7 @@ import {
   l2NormalizeRows,
   noopLogger,
   warmupSession,
+  withPostPooling,
   type BackendRegistry,
   type BackendSession,
   type Chunk,
@@ -17,6 +18,7 @@ import {
 } from '@embedder-rag/core';
 import { loadModelSpec, resolveModel, type DownloadProgress } from '@embedder-rag/models';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder-rag/tokenizer';
+import { loadDenseLayers } from '@embedder-rag/weights';
 import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder-rag/similarity';
 import { cacheKey, fingerprintFile } from '@embedder-rag/cache';
 import { openCache } from './cache-setup';
@@ -79,6 +81,8 @@ export class EmbeddingGenerator {
       maxSeqLength: parts.tokenizer.maxSeqLength,
       pooling: parts.spec.pooling,
       normalize: parts.spec.normalize,
+      prompts: parts.spec.prompts,
+      ...(parts.spec.defaultPromptName === undefined ? {} : { defaultPromptName: parts.spec.defaultPromptName }),
       dtype: parts.session.info.dtype,
       backend: parts.session.info.backend,
       runtime: parts.session.info.runtime,
@@ -128,7 +132,7 @@ export class EmbeddingGenerator {
       ? await calibrate({ backend, spec, tokenizer, settings: configured, logger })
       : undefined;
     const settings = calibration?.settings ?? configured;
-    const session = calibration?.session ?? await backend.createSession(spec, {
+    const pooledSession = calibration?.session ?? await backend.createSession(spec, {
       dtype: settings.dtype,
       device: settings.device,
       intraOpThreads: settings.threads,
@@ -136,8 +140,11 @@ export class EmbeddingGenerator {
       memoryArena: settings.memoryArena,
       logger,
     });
+    let session = pooledSession;
     try {
-      await warmupSession(session);
+      // Dense modules after pooling run here, the same for every backend; the vector's size is what they produce.
+      session = withPostPooling(pooledSession, await loadDenseLayers(spec.dense));
+      await warmupSession(session, tokenizer.encodeBatch(['warm-up']).batch);
       const weightsFingerprint = await fingerprintFile(session.info.modelFile);
       const cache = openCache(settings, logger);
       logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype, device: session.info.deviceReport ?? session.info.device });
@@ -152,7 +159,7 @@ export class EmbeddingGenerator {
         tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, replicas: settings.replicas, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}), ...(calibration ? { calibration: calibration.report } : {}) },
       });
     } catch (error) {
-      await session.dispose();
+      await pooledSession.dispose();
       throw error;
     }
   }
@@ -187,12 +194,14 @@ export class EmbeddingGenerator {
     const normalize = options.normalize ?? this.settings.normalize;
     const truncate = options.truncate ?? this.settings.truncate;
     const direction = options.truncationDirection ?? 'right';
+    const prompt = this.#prompt(options);
+    const promptLength = prompt === '' || this.#spec.includePrompt ? 0 : this.#tokenizer.promptLength(prompt);
     const embeddings = new Array<Float32Array>(texts.length);
     const tokenCounts = new Array<number>(texts.length).fill(0);
     const truncated = new Array<boolean>(texts.length).fill(false);
 
     // Cache lookups first; texts repeated within the call are computed once.
-    const keys = texts.map((text) => (this.#cache ? this.#key(text, { ...options, normalize, truncate, truncationDirection: direction }) : ''));
+    const keys = texts.map((text) => (this.#cache ? this.#key(text, { ...options, normalize, truncate, truncationDirection: direction, prompt }) : ''));
     const firstIndexOfKey = new Map<string, number>();
     const toCompute: number[] = [];
     const duplicates: Array<[number, number]> = [];
@@ -217,7 +226,8 @@ export class EmbeddingGenerator {
 
     const tokenizeStart = performance.now();
     const encodings: TextEncoding[] = toCompute.map((index) => {
-      const encoding = this.#tokenizer.encode((options.prompt ?? '') + texts[index]!, direction);
+      const encoding = this.#tokenizer.encode(prompt + texts[index]!, direction);
+      if (promptLength > 0) encoding.poolingStart = promptLength;
       if (encoding.truncated && !truncate) {
         throw new EmbedderError('INPUT_TOO_LONG', `text ${index} has ${encoding.fullLength} tokens; the model takes at most ${this.model.maxSeqLength} (set truncate to cut it)`, {
           details: { index, tokens: encoding.fullLength, limit: this.model.maxSeqLength },
@@ -249,7 +259,7 @@ export class EmbeddingGenerator {
     // Cached texts report their real token count when asked (embedWithDetails); embed() leaves them untokenised.
     texts.forEach((text, index) => {
       if (countCachedTokens && tokenCounts[index] === 0) {
-        const encoding = this.#tokenizer.encode((options.prompt ?? '') + text, direction);
+        const encoding = this.#tokenizer.encode(prompt + text, direction);
         tokenCounts[index] = encoding.ids.length;
         truncated[index] = encoding.truncated;
       }
@@ -262,6 +272,24 @@ export class EmbeddingGenerator {
       cacheHits: cacheHits + duplicates.length,
       timings: { tokenizationMs, queueMs, inferenceMs, totalMs: performance.now() - started },
     };
+  }
+
+  /**
+   * The text put before every input: `prompt` as given, else the model's prompt named by `promptName`, else its
+   * default_prompt_name's, else none. Throws INVALID_INPUT naming the model's prompts for an unknown name.
+   */
+  #prompt(options: Pick<EmbedOptions, 'prompt' | 'promptName'>): string {
+    if (options.prompt !== undefined) return options.prompt;
+    const name = options.promptName ?? this.#spec.defaultPromptName;
+    if (name === undefined) return '';
+    const prompt = this.#spec.prompts[name];
+    if (prompt === undefined) {
+      const known = Object.keys(this.#spec.prompts);
+      throw new EmbedderError('INVALID_INPUT', `prompt name '${name}' is unknown: model '${this.model.id}' defines ${known.length === 0 ? 'no prompts' : `the prompts ${known.join(', ')}`}`, {
+        details: { field: 'promptName', promptName: name, prompts: known },
+      });
+    }
+    return prompt;
   }
 
   /** Matryoshka cut, then L2 normalisation. */
@@ -281,7 +309,7 @@ export class EmbeddingGenerator {
       maxSeqLength: this.model.maxSeqLength,
       truncate: options.truncate,
       truncationDirection: options.truncationDirection,
-      ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
+      ...(options.prompt === '' || options.prompt === undefined ? {} : { prompt: options.prompt }),
       text,
     });
   }
@@ -319,10 +347,11 @@ export class EmbeddingGenerator {
     return chunks.map((chunk, index) => ({ ...chunk, embedding: vectors[index]!, embeddings: vectors[index]! }));
   }
 
-  /** Tokens with ids, text and character offsets, truncated like embed() does. */
-  tokenize(texts: string[], options: { addSpecialTokens?: boolean } = {}): TokenInfo[][] {
+  /** Tokens with ids, text and character offsets, truncated like embed() does (the prompt, when named, included). */
+  tokenize(texts: string[], options: { addSpecialTokens?: boolean; prompt?: string; promptName?: string } = {}): TokenInfo[][] {
     validateTexts(texts);
-    return texts.map((text) => this.#tokenizer.tokenize(text, options));
+    const prompt = this.#prompt(options);
+    return texts.map((text) => this.#tokenizer.tokenize(prompt + text, options));
   }
 
   /** Token ids back to text. */
@@ -331,10 +360,11 @@ export class EmbeddingGenerator {
     return ids.map((row) => (row.length === 0 ? '' : this.#tokenizer.decode(row, options)));
   }
 
-  /** Tokens per text after truncation, specials included. */
-  countTokens(texts: string[]): number[] {
+  /** Tokens per text after truncation, specials included (the prompt, when named, included). */
+  countTokens(texts: string[], options: { prompt?: string; promptName?: string } = {}): number[] {
     validateTexts(texts);
-    return texts.map((text) => this.#tokenizer.encode(text).ids.length);
+    const prompt = this.#prompt(options);
+    return texts.map((text) => this.#tokenizer.encode(prompt + text).ids.length);
   }
 
   calculateSimilarity(a: Float32Array, b: Float32Array): number {

@@ -10,8 +10,13 @@ export interface EmbedOptions {
   truncationDirection?: 'right' | 'left';
   /** Matryoshka: keep the first N components (1..dimension), then normalise if normalize is on. */
   dimensions?: number;
-  /** Text prepended to every input (e.g. a query instruction). */
+  /** Text prepended to every input (e.g. a query instruction); wins over promptName. */
   prompt?: string;
+  /**
+   * A prompt of the model's config_sentence_transformers.json by name (`query`, `passage`…). Default: its
+   * default_prompt_name, if any. An unknown name throws INVALID_INPUT.
+   */
+  promptName?: string;
   /** Aborts work not yet started (a disconnected client); the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -51,6 +56,10 @@ export interface ModelInfo {
   maxSeqLength: number;
   pooling: PoolingMode;
   normalize: boolean;
+  /** Named prompts the model defines (config_sentence_transformers.json). */
+  prompts: Readonly<Record<string, string>>;
+  /** The prompt used when a call names none. */
+  defaultPromptName?: string;
   dtype: Dtype;
   backend: string;
   runtime: string;

@@ -2,6 +2,11 @@ export { repoRoot, sharedDir, modelRoot, modelDir, sharedFile, readJsonl } from 
 export {
   loadMiniLmReference,
   loadTinyBertReference,
+  loadFamilyReference,
+  FAMILY_FIXTURES,
+  TINY_BERT_POOLINGS,
+  type TinyBertPooling,
+  type FamilyReferenceRow,
   cosine,
   maxAbsDiff,
   type ReferenceRow,

@@ -12,6 +12,31 @@ export interface ReferenceRow {
   embedding: number[];
 }
 
+/** The pooling modes tiny-bert's reference.jsonl has vectors for. */
+export type TinyBertPooling = 'mean' | 'cls' | 'max';
+export const TINY_BERT_POOLINGS: readonly TinyBertPooling[] = ['mean', 'cls', 'max'];
+
+/**
+ * One row of a family fixture's reference.jsonl (tiny-sentence-t5, tiny-xlm-roberta, tiny-mpnet): sentence-transformers'
+ * output for `text` (with the named prompt prepended when prompt_name is set): ids with specials after truncation, their
+ * count, and the vector after the whole pipeline (pooling, Dense, Normalize).
+ */
+export interface FamilyReferenceRow {
+  text: string;
+  prompt_name?: string | null;
+  input_ids: number[];
+  tokens: number;
+  embedding: number[];
+}
+
+/** The family fixtures under test-fixtures/, one per encoder family beyond BERT. */
+export const FAMILY_FIXTURES = ['tiny-sentence-t5', 'tiny-xlm-roberta', 'tiny-mpnet'] as const;
+
+/** A family fixture's reference rows. */
+export function loadFamilyReference(fixture: string): FamilyReferenceRow[] {
+  return readJsonl<FamilyReferenceRow>(join(modelDir(`test-fixtures/${fixture}`), 'reference.jsonl'));
+}
+
 /** One row of test-fixtures/tiny-bert/reference.jsonl. */
 export interface TinyBertReferenceRow {
   text: string;

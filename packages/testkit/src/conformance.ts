@@ -3,15 +3,29 @@ import {
   BackendRegistry,
   isEmbedderError,
   l2NormalizeRows,
+  withPostPooling,
   type Backend,
   type BackendRegistration,
   type BackendSession,
   type ModelSpec,
-  type PoolingMode,
   type SessionOptions,
 } from '@embedder-rag/core';
 import { loadModelSpec } from '@embedder-rag/models';
-import { cosine, loadMiniLmReference, maxAbsDiff, readJsonl, type TinyBertReferenceRow } from '@embedder-rag/test-fixtures';
+import {
+  cosine,
+  FAMILY_FIXTURES,
+  loadFamilyReference,
+  loadMiniLmReference,
+  maxAbsDiff,
+  modelDir,
+  readJsonl,
+  TINY_BERT_POOLINGS,
+  type FamilyReferenceRow,
+  type TinyBertPooling,
+  type TinyBertReferenceRow,
+} from '@embedder-rag/test-fixtures';
+import { loadTokenizer, type TextTokenizer } from '@embedder-rag/tokenizer';
+import { loadDenseLayers } from '@embedder-rag/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromIds, row } from './batches';
 import { embedTexts } from './embed-texts';
@@ -41,9 +55,15 @@ export interface BackendConformanceOptions {
   /** Largest absolute difference from reference.jsonl after L2 normalisation. @default 1e-5 */
   tolerance?: number;
   miniLm?: MiniLmConformance;
+  /**
+   * config.json model_types of the family fixtures ({@link FAMILY_FIXTURES}) this backend does not run: for those the
+   * suite checks createSession throws UNSUPPORTED naming the model_type; every other family must match its
+   * reference. @default [] (every family runs)
+   */
+  unsupportedFamilies?: readonly string[];
 }
 
-const POOLING_MODES: readonly PoolingMode[] = ['mean', 'cls', 'max'];
+const POOLING_MODES = TINY_BERT_POOLINGS;
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const error = await promise.then(
@@ -69,7 +89,7 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
     let backend: Backend;
     let spec: ModelSpec;
     let reference: TinyBertReferenceRow[];
-    const sessions = new Map<PoolingMode, BackendSession>();
+    const sessions = new Map<TinyBertPooling, BackendSession>();
 
     beforeAll(async () => {
       const registry = new BackendRegistry().register(options.registration);
@@ -83,7 +103,7 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
       for (const session of sessions.values()) await session.dispose();
     });
 
-    const session = (pooling: PoolingMode = 'mean'): BackendSession => sessions.get(pooling)!;
+    const session = (pooling: TinyBertPooling = 'mean'): BackendSession => sessions.get(pooling)!;
 
     it('is registered under its name and initialises through a registry', () => {
       expect(options.registration.name).toBe(options.name);
@@ -148,6 +168,8 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
       await expectCode(own.run(batchFromIds([reference[0]!.input_ids])), 'DISPOSED');
     });
 
+    for (const fixture of FAMILY_FIXTURES) describeFamily(fixture, () => backend, sessionOptions, tolerance, options.unsupportedFamilies ?? []);
+
     const miniLm = options.miniLm;
     if (miniLm) {
       it(`matches the all-MiniLM-L6-v2 reference: cosine >= ${miniLm.minCosine} for all 230 texts`, { timeout: 600_000 }, async () => {
@@ -166,5 +188,81 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
         }
       });
     }
+  });
+}
+
+/** A backend session for a model with its whole post-pooling pipeline (Dense layers), as the facade builds it. */
+export async function createPipelineSession(backend: Backend, spec: ModelSpec, options: SessionOptions): Promise<BackendSession> {
+  const session = await backend.createSession(spec, options);
+  try {
+    return withPostPooling(session, await loadDenseLayers(spec.dense));
+  } catch (error) {
+    await session.dispose();
+    throw error;
+  }
+}
+
+/** The prompt text a reference row was made with (config_sentence_transformers.json's prompts). */
+function promptOf(spec: ModelSpec, row: FamilyReferenceRow): string {
+  if (row.prompt_name === undefined || row.prompt_name === null) return '';
+  const prompt = spec.prompts[row.prompt_name];
+  if (prompt === undefined) throw new Error(`${spec.dir}: reference row uses unknown prompt '${row.prompt_name}'`);
+  return prompt;
+}
+
+/** Vectors of rows' ids run as one batch through the pipeline, normalised when the model's modules.json says so. */
+async function pipelineVectors(session: BackendSession, spec: ModelSpec, tokenizer: TextTokenizer, rows: readonly FamilyReferenceRow[]): Promise<Float32Array> {
+  const batch = tokenizer.collate(rows.map((r) => ({ ids: Int32Array.from(r.input_ids), fullLength: r.input_ids.length, truncated: false })));
+  const out = await session.run(batch);
+  return spec.normalize ? l2NormalizeRows(out, session.dimension) : out;
+}
+
+function describeFamily(fixture: string, backend: () => Backend, sessionOptions: SessionOptions, tolerance: number, unsupported: readonly string[]): void {
+  describe(`family fixture ${fixture}`, () => {
+    let spec: ModelSpec;
+    let rows: FamilyReferenceRow[];
+    let tokenizer: TextTokenizer;
+    beforeAll(async () => {
+      spec = await loadModelSpec(modelDir(`test-fixtures/${fixture}`));
+      rows = loadFamilyReference(fixture);
+      tokenizer = await loadTokenizer(spec.dir, { maxSeqLength: spec.maxSeqLength });
+    });
+
+    it('tokenises every reference text (prompt included) to the reference ids and token count', () => {
+      for (const r of rows) {
+        const ids = Array.from(tokenizer.encode(promptOf(spec, r) + r.text).ids);
+        expect(ids, r.text).toEqual(r.input_ids);
+        expect(ids.length).toBe(r.tokens);
+      }
+    });
+
+    it(`runs the ${fixture} family, or refuses it with UNSUPPORTED naming its model_type`, { timeout: 120_000 }, async () => {
+      if (unsupported.includes(spec.architecture)) {
+        const error = await backend().createSession(spec, sessionOptions).then(
+          async (session) => {
+            await session.dispose();
+            return new Error(`expected UNSUPPORTED for model_type ${spec.architecture}, but a session was created`);
+          },
+          (caught: unknown) => caught,
+        );
+        expect(isEmbedderError(error, 'UNSUPPORTED'), String(error)).toBe(true);
+        expect((error as Error).message).toContain(spec.architecture);
+        return;
+      }
+      const session = await createPipelineSession(backend(), spec, sessionOptions);
+      try {
+        expect(session.dimension).toBe(spec.dimension);
+        // Alone: one row per batch.
+        let worstAlone = 0;
+        for (const r of rows) worstAlone = Math.max(worstAlone, maxAbsDiff(await pipelineVectors(session, spec, tokenizer, [r]), r.embedding));
+        // Together: every row in one mixed-length batch, padded with the tokenizer's pad id.
+        const together = await pipelineVectors(session, spec, tokenizer, rows);
+        const worstBatched = Math.max(...rows.map((r, i) => maxAbsDiff(together.subarray(i * spec.dimension, (i + 1) * spec.dimension), r.embedding)));
+        expect(worstAlone, `${fixture}: worst max abs difference, one text per batch`).toBeLessThanOrEqual(tolerance);
+        expect(worstBatched, `${fixture}: worst max abs difference, all ${rows.length} texts in one batch`).toBeLessThanOrEqual(tolerance);
+      } finally {
+        await session.dispose();
+      }
+    });
   });
 }

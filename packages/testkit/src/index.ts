@@ -1,4 +1,4 @@
-export { describeBackendConformance, type BackendConformanceOptions, type MiniLmConformance } from './conformance';
+export { describeBackendConformance, createPipelineSession, type BackendConformanceOptions, type MiniLmConformance } from './conformance';
 export { batchFromIds, row } from './batches';
 export { fetchMiniLmWeights, TEST_MODEL_CACHE } from './minilm-weights';
 export { embedTexts, type EmbedTextsResult } from './embed-texts';
