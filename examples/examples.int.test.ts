@@ -63,4 +63,18 @@ describe('examples', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+
+  it('model-comparison.ts runs every family fixture through its own pipeline on the same texts', async () => {
+    const { stdout } = await run(process.execPath, ['model-comparison.ts'], {
+      cwd: here,
+      // tfjs weights are pointed at an empty folder so that variant is skipped quickly, offline.
+      env: { ...process.env, EMBEDDER_MODEL_PATH: modelRoot(), HF_HUB_OFFLINE: '1', EMBEDDER_TFJS_MODEL_PATH: here + '/no-such-folder' },
+      timeout: 300_000,
+    });
+    expect(stdout).toMatch(/tiny-sentence-t5 +dim +16 +mean pooling \+ normalize/);
+    expect(stdout).toMatch(/tiny-xlm-roberta +dim +32 +mean pooling \+ normalize +prompts: query, passage/);
+    expect(stdout).toMatch(/tiny-mpnet +dim +8 /);
+    expect(stdout).toMatch(/all-minilm-l6-v2 +dim +384 .*nearest to the query: "Instructions for recovering access/);
+    expect(stdout).toContain('Spearman correlation of the pairwise text similarities between models');
+  });
 });

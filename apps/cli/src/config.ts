@@ -41,6 +41,27 @@ export function addModelOptions(command: Command): Command {
     .option('-v, --verbose', 'log progress details, and stack traces on errors');
 }
 
+/** --prompt-name / --prompt of the commands that embed texts. */
+export interface PromptFlags {
+  promptName?: string;
+  prompt?: string;
+}
+
+/** Adds --prompt-name and --prompt to a command that embeds texts. */
+export function addPromptOptions(command: Command): Command {
+  return command
+    .option('--prompt-name <name>', "a prompt of the model's config_sentence_transformers.json put before every text (e.g. query, passage)")
+    .option('--prompt <text>', 'text put before every text (wins over --prompt-name)');
+}
+
+/** The library's per-call prompt options from the flags. */
+export function promptOptions(flags: PromptFlags): { prompt?: string; promptName?: string } {
+  return {
+    ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+    ...(flags.promptName === undefined ? {} : { promptName: flags.promptName }),
+  };
+}
+
 /**
  * The config of a run: defaults, then EMBEDDER_* variables (EmbedderConfig.withEnv), then flags, so a flag beats
  * the environment. Invalid values throw INVALID_CONFIG naming the setting.

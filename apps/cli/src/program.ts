@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { addModelOptions } from './config';
+import { addModelOptions, addPromptOptions } from './config';
 import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes';
 import { parseCount } from './parse';
 import { formatError } from './report';
@@ -25,7 +25,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => {} })
     .showHelpAfterError(false);
 
-  addQueueOptions(addModelOptions(
+  addQueueOptions(addModelOptions(addPromptOptions(
     program
       .command('embed')
       .description('embed texts; one JSON line {"index","embedding"} per text, in input order')
@@ -38,10 +38,10 @@ export function createProgram(): Command {
       .option('--no-progress', 'no progress bar (default: a bar when stderr is a terminal and the vectors are not)')
       .option('--queue <url>', 'distributed mode: queue jobs on this Redis (redis://HOST:PORT) for `embedder worker`s and collect the results')
       .option('--job-tokens <n>', 'with --queue: tokens per job (default 8192)', parseCount('--job-tokens')),
-  )).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
+  ))).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
   addQueueCommands(program);
 
-  addModelOptions(
+  addModelOptions(addPromptOptions(
     program
       .command('similarity')
       .description('cosine of two texts, or the --input texts nearest a query as JSON lines {"rank","index","score","text"}')
@@ -50,7 +50,7 @@ export function createProgram(): Command {
       .option('-f, --format <format>', 'input format: text or jsonl')
       .option('-k, --top-k <n>', 'how many texts to list (default 10)', parseCount('--top-k'))
       .option('-o, --output <file>', 'write the ranking here (default stdout)'),
-  ).action((texts: string[], flags: SimilarityFlags) => runSimilarity(texts, flags));
+  )).action((texts: string[], flags: SimilarityFlags) => runSimilarity(texts, flags));
 
   program
     .command('serve')

@@ -71,9 +71,6 @@ export async function runEmbedding(
   if (options.dimensions !== undefined && options.dimensions !== null && options.dimensions > dimension) {
     throw new HttpError(422, 'Validation', `dimensions must be from 1 to ${dimension} for model '${model.name}', got ${options.dimensions}`);
   }
-  if (options.promptName !== undefined && options.promptName !== null) {
-    throw new HttpError(422, 'Validation', `prompt_name '${options.promptName}' is unknown: model '${model.name}' defines no prompts`);
-  }
   if (ctx.inFlight >= config.maxConcurrentRequests) {
     throw new HttpError(429, 'Overloaded', `more than ${config.maxConcurrentRequests} requests in flight (EMBEDDER_MAX_CONCURRENT_REQUESTS)`, {
       'retry-after': '1',
@@ -89,6 +86,8 @@ export async function runEmbedding(
       ...(options.truncate === undefined || options.truncate === null ? {} : { truncate: options.truncate }),
       ...(direction === undefined ? {} : { truncationDirection: direction }),
       ...(options.dimensions === undefined || options.dimensions === null ? {} : { dimensions: options.dimensions }),
+      // An unknown prompt name is the library's INVALID_INPUT: 422 naming the model's prompts.
+      ...(options.promptName === undefined || options.promptName === null ? {} : { promptName: options.promptName }),
       signal: disconnectSignal(reply),
     });
     ctx.lastBackendError = undefined;

@@ -134,8 +134,8 @@ export class ModelHost {
     return this.#call<EmbedResult>('embed', { texts, options: rest }, texts.length, signal);
   }
 
-  tokenize(texts: string[], options: { addSpecialTokens?: boolean } = {}): Promise<TokenInfo[][]> {
-    return this.#call('tokenize', { texts, addSpecialTokens: options.addSpecialTokens ?? true });
+  tokenize(texts: string[], options: { addSpecialTokens?: boolean; promptName?: string } = {}): Promise<TokenInfo[][]> {
+    return this.#call('tokenize', { texts, addSpecialTokens: options.addSpecialTokens ?? true, ...(options.promptName === undefined ? {} : { promptName: options.promptName }) });
   }
 
   decode(ids: number[][], options: { skipSpecialTokens?: boolean } = {}): Promise<string[]> {

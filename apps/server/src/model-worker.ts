@@ -17,7 +17,7 @@ interface WorkerInput {
 type Call =
   | { id: number; op: 'embed'; texts: string[]; options: Omit<EmbedOptions, 'signal'> }
   | { id: number; op: 'abort' }
-  | { id: number; op: 'tokenize'; texts: string[]; addSpecialTokens: boolean }
+  | { id: number; op: 'tokenize'; texts: string[]; addSpecialTokens: boolean; promptName?: string }
   | { id: number; op: 'decode'; ids: number[][]; skipSpecialTokens: boolean }
   | { id: number; op: 'dispose' };
 
@@ -79,7 +79,7 @@ async function handle(generator: EmbeddingGenerator, call: Exclude<Call, { op: '
       }
     }
     case 'tokenize':
-      return generator.tokenize(call.texts, { addSpecialTokens: call.addSpecialTokens });
+      return generator.tokenize(call.texts, { addSpecialTokens: call.addSpecialTokens, ...(call.promptName === undefined ? {} : { promptName: call.promptName }) });
     case 'decode':
       return generator.decode(call.ids, { skipSpecialTokens: call.skipSpecialTokens });
     case 'dispose':

@@ -41,7 +41,7 @@ const embedRequest = {
       minimum: 1,
       description: 'Matryoshka: keep the first N components (1..model dimension), then normalise.',
     },
-    prompt_name: { type: ['string', 'null'], description: 'Not supported by embedder models: must be null.' },
+    prompt_name: { type: ['string', 'null'], description: "A prompt of the model's config_sentence_transformers.json (e.g. query), put before every input; unknown names are a 422." },
     model: { type: ['string', 'null'], description: 'embedder extension: which served model to use.' },
   },
 } as const;

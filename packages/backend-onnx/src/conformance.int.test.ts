@@ -6,6 +6,7 @@ describeBackendConformance({
   name: 'onnx',
   registration: onnxBackend(),
   modelDir: modelDir('test-fixtures/tiny-bert'),
+  onFamilyResult: (fixture, alone, batched) => console.log(`onnx ${fixture}: worst max abs diff ${alone.toExponential(2)} alone, ${batched.toExponential(2)} in one batch`),
   miniLm: {
     modelDir: modelDir('all-MiniLM-L6-v2'),
     minCosine: 0.99999,

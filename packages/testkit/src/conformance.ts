@@ -61,6 +61,8 @@ export interface BackendConformanceOptions {
    * reference. @default [] (every family runs)
    */
   unsupportedFamilies?: readonly string[];
+  /** Receives each family fixture's worst max abs difference, one text per batch and all in one batch (for reports). */
+  onFamilyResult?: (fixture: string, worstAlone: number, worstBatched: number) => void;
 }
 
 const POOLING_MODES = TINY_BERT_POOLINGS;
@@ -168,7 +170,7 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
       await expectCode(own.run(batchFromIds([reference[0]!.input_ids])), 'DISPOSED');
     });
 
-    for (const fixture of FAMILY_FIXTURES) describeFamily(fixture, () => backend, sessionOptions, tolerance, options.unsupportedFamilies ?? []);
+    for (const fixture of FAMILY_FIXTURES) describeFamily(fixture, () => backend, sessionOptions, tolerance, options);
 
     const miniLm = options.miniLm;
     if (miniLm) {
@@ -217,7 +219,8 @@ async function pipelineVectors(session: BackendSession, spec: ModelSpec, tokeniz
   return spec.normalize ? l2NormalizeRows(out, session.dimension) : out;
 }
 
-function describeFamily(fixture: string, backend: () => Backend, sessionOptions: SessionOptions, tolerance: number, unsupported: readonly string[]): void {
+function describeFamily(fixture: string, backend: () => Backend, sessionOptions: SessionOptions, tolerance: number, options: BackendConformanceOptions): void {
+  const unsupported = options.unsupportedFamilies ?? [];
   describe(`family fixture ${fixture}`, () => {
     let spec: ModelSpec;
     let rows: FamilyReferenceRow[];
@@ -258,6 +261,7 @@ function describeFamily(fixture: string, backend: () => Backend, sessionOptions:
         // Together: every row in one mixed-length batch, padded with the tokenizer's pad id.
         const together = await pipelineVectors(session, spec, tokenizer, rows);
         const worstBatched = Math.max(...rows.map((r, i) => maxAbsDiff(together.subarray(i * spec.dimension, (i + 1) * spec.dimension), r.embedding)));
+        options.onFamilyResult?.(fixture, worstAlone, worstBatched);
         expect(worstAlone, `${fixture}: worst max abs difference, one text per batch`).toBeLessThanOrEqual(tolerance);
         expect(worstBatched, `${fixture}: worst max abs difference, all ${rows.length} texts in one batch`).toBeLessThanOrEqual(tolerance);
       } finally {

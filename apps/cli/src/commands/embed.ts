@@ -1,5 +1,5 @@
 import { EmbedderError } from '@embedder-rag/core';
-import { buildConfig, type ModelFlags } from '../config';
+import { buildConfig, promptOptions, type ModelFlags, type PromptFlags } from '../config';
 import { createGenerator } from '../generator';
 import type { InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
@@ -10,7 +10,7 @@ import { openTextSource, type TextSourceFlags } from './source';
 import { runQueuedEmbed, type QueuedEmbedFlags } from './embed-queue';
 
 /** Flags of `embedder embed`. */
-export interface EmbedFlags extends ModelFlags, TextSourceFlags {
+export interface EmbedFlags extends ModelFlags, PromptFlags, TextSourceFlags {
   output?: string;
   resume?: boolean;
   /** `--progress` / `--no-progress`; undefined: a bar only on a terminal's stderr (see shouldDrawProgress). */
@@ -106,7 +106,7 @@ export async function runEmbed(args: readonly string[], flags: EmbedFlags & Queu
       }
     }
     let done = resumed;
-    for await (const { index, embedding } of generator.embedStream(texts())) {
+    for await (const { index, embedding } of generator.embedStream(texts(), promptOptions(flags))) {
       const record = pending.get(index);
       pending.delete(index);
       const id = record !== undefined && 'id' in record ? { value: record.id } : undefined;

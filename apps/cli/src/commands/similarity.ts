@@ -1,5 +1,5 @@
 import { EmbedderError } from '@embedder-rag/core';
-import { buildConfig, type ModelFlags } from '../config';
+import { buildConfig, promptOptions, type ModelFlags, type PromptFlags } from '../config';
 import { createGenerator } from '../generator';
 import { recordsFromArgs, type InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
@@ -8,7 +8,7 @@ import { openOutput } from '../output';
 import { openTextSource, type TextSourceFlags } from './source';
 
 /** Flags of `embedder similarity`. */
-export interface SimilarityFlags extends ModelFlags, TextSourceFlags {
+export interface SimilarityFlags extends ModelFlags, PromptFlags, TextSourceFlags {
   topK?: number;
   output?: string;
 }
@@ -45,12 +45,12 @@ export async function runSimilarity(args: readonly string[], flags: SimilarityFl
   const generator = await createGenerator(config, logger);
   try {
     if (source === undefined) {
-      const [a, b] = await generator.embed([args[0]!, args[1]!]);
+      const [a, b] = await generator.embed([args[0]!, args[1]!], promptOptions(flags));
       process.stdout.write(`${generator.calculateSimilarity(a!, b!)}\n`);
       return;
     }
     const k = flags.topK ?? 10;
-    const [query] = await generator.embed([args[0]!]);
+    const [query] = await generator.embed([args[0]!], promptOptions(flags));
     let best: Hit[] = [];
     let chunk: { records: InputRecord[]; embeddings: Float32Array[]; start: number } = { records: [], embeddings: [], start: 0 };
     const merge = () => {
@@ -69,7 +69,7 @@ export async function runSimilarity(args: readonly string[], flags: SimilarityFl
       }
     }
     let seen = 0;
-    for await (const { index, embedding } of generator.embedStream(texts())) {
+    for await (const { index, embedding } of generator.embedStream(texts(), promptOptions(flags))) {
       chunk.records.push(pending.get(index)!);
       pending.delete(index);
       chunk.embeddings.push(embedding);

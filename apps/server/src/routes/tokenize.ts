@@ -24,10 +24,8 @@ export const tokenizeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       if (texts.length > ctx.config.maxClientBatchSize) {
         throw new HttpError(413, 'Validation', `batch size ${texts.length} > maximum allowed batch size ${ctx.config.maxClientBatchSize} (EMBEDDER_MAX_CLIENT_BATCH_SIZE)`);
       }
-      if (body.prompt_name !== undefined && body.prompt_name !== null) {
-        throw new HttpError(422, 'Validation', `prompt_name '${body.prompt_name}' is unknown: model '${model.name}' defines no prompts`);
-      }
-      return await model.generator.tokenize(texts, { addSpecialTokens: body.add_special_tokens ?? true });
+      const promptName = body.prompt_name === undefined || body.prompt_name === null ? {} : { promptName: body.prompt_name };
+      return await model.generator.tokenize(texts, { addSpecialTokens: body.add_special_tokens ?? true, ...promptName });
     },
   );
 
