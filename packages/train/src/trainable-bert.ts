@@ -130,6 +130,8 @@ export class TrainableBert {
         // As sentence-transformers: padding set to -1e9 before the maximum.
         pooled = tf.max(tf.where(tf.cast(tf.broadcastTo(mask, hidden.shape), 'bool'), hidden, tf.fill(hidden.shape, -1e9)), 1);
         break;
+      default:
+        throw new EmbedderError('UNSUPPORTED', `training runs mean, cls and max pooling; ${this.spec.dir} uses '${this.spec.pooling}'`);
     }
     return this.spec.normalize ? l2Normalize(pooled) : pooled;
   }
