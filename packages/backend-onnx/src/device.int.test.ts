@@ -7,7 +7,7 @@ import { onnxBackend } from './index';
 const backend = await new BackendRegistry().register(onnxBackend()).resolve('onnx');
 
 function spec(dir: string, dimension: number): ModelSpec {
-  return { id: 'test', dir, architecture: 'bert', hiddenSize: dimension, dimension, maxSeqLength: 128, pooling: 'mean', normalize: true, dense: [], config: { vocab_size: 30522 } };
+  return { id: 'test', dir, architecture: 'bert', hiddenSize: dimension, dimension, maxSeqLength: 128, pooling: 'mean', normalize: true, dense: [], includePrompt: true, prompts: {}, config: { vocab_size: 30522 } };
 }
 const tiny = spec(modelDir('test-fixtures/tiny-bert'), 16);
 const minilm = spec(modelDir('all-MiniLM-L6-v2'), 384);
