@@ -9,7 +9,7 @@ const depConstraints = [
   // Every project may use the shared build config; tests may use the private test-fixtures (paths, reference data).
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['scope:core', 'type:build', 'scope:fixtures'] },
   { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['type:build'] },
-  { sourceTag: 'type:backend', onlyDependOnLibsWithTags: ['scope:core', 'scope:weights', 'type:build', 'scope:fixtures', 'scope:testkit'] },
+  { sourceTag: 'type:backend', onlyDependOnLibsWithTags: ['scope:core', 'scope:weights', 'scope:quantize', 'type:build', 'scope:fixtures', 'scope:testkit'] },
   {
     sourceTag: 'type:facade',
     onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'type:build', 'scope:fixtures'],
@@ -33,7 +33,7 @@ const depConstraints = [
   // `embed --queue` run the distributed mode.
   {
     sourceTag: 'type:app',
-    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'type:build', 'scope:fixtures', 'scope:server', 'type:train', 'scope:distributed'],
+    onlyDependOnLibsWithTags: ['scope:core', 'type:facade', 'type:lib', 'scope:quantize', 'type:build', 'scope:fixtures', 'scope:server', 'type:train', 'scope:distributed'],
   },
   {
     sourceTag: 'type:tool',

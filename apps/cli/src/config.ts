@@ -27,7 +27,13 @@ export function addModelOptions(command: Command): Command {
   return command
     .option('-m, --model <name|path>', 'model id, Hub repo id, folder name under the model path, or a folder (default all-minilm-l6-v2)')
     .option('--model-path <dir>', 'folder holding model folders (default EMBEDDER_MODEL_PATH)')
-    .addOption(new Option('--dtype <dtype>', 'weights: fp32 or q8 (int8, about 2x faster)').choices(['fp32', 'q8']))
+    .addOption(
+      new Option('--dtype <dtype>', 'weights: fp32, q8 (row-wise int8: faster, same vector in any batch) or q8-dynamic (per-tensor int8 file)').choices([
+        'fp32',
+        'q8',
+        'q8-dynamic',
+      ]),
+    )
     .addOption(new Option('--device <device>', 'where the onnx backend runs: cpu (default), auto (GPU if one loads, else CPU, saying why), cuda, webgpu').choices(['auto', 'cpu', 'cuda', 'webgpu']))
     .addOption(new Option('--backend <name>', 'inference backend (default onnx)').choices(['onnx', 'tfjs', 'auto']))
     .option('-b, --batch-size <n>', 'most texts in one inference batch (default 32)', parseCount('--batch-size'))

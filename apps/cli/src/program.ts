@@ -5,6 +5,7 @@ import { parseCount } from './parse';
 import { formatError } from './report';
 import { runEmbed, type EmbedFlags } from './commands/embed';
 import { runInfo } from './commands/info';
+import { runQuantize, type QuantizeFlags } from './commands/quantize';
 import { runServe } from './commands/serve';
 import { runSimilarity, type SimilarityFlags } from './commands/similarity';
 import { registerFinetune } from './commands/finetune-command';
@@ -62,6 +63,14 @@ export function createProgram(): Command {
     .action((args: string[]) => runServe(args));
 
   registerFinetune(program);
+
+  program
+    .command('quantize')
+    .description('write a row-wise int8 copy of a model folder\'s fp32 ONNX file (dtype q8: vectors independent of the batch)')
+    .requiredOption('-m, --model <dir>', 'model folder with onnx/model.onnx and tokenizer.json')
+    .option('-o, --output <file>', 'where to write it (default <dir>/onnx/model_q8_rowwise.onnx)')
+    .option('-v, --verbose', 'log progress on stderr')
+    .action((flags: QuantizeFlags) => runQuantize(flags));
 
   addModelOptions(program.command('info').description('load the model and print the resolved model, backend and runtime')).action(
     (flags) => runInfo(flags),

@@ -11,7 +11,8 @@ export class OnnxBackend implements Backend {
   #sessionMade = false;
 
   weightFiles(dtype: Dtype): readonly (readonly string[])[] {
-    return [ONNX_FILES[dtype] ?? []];
+    // q8 can be made from the fp32 file when the folder (or the Hub) has no row-wise one.
+    return [dtype === 'q8' ? [...ONNX_FILES.q8, ...ONNX_FILES.fp32] : (ONNX_FILES[dtype] ?? [])];
   }
 
   async init(): Promise<void> {

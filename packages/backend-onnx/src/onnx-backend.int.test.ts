@@ -41,7 +41,8 @@ describe('onnx backend', () => {
   it('reports onnxruntime-node and the weight files per dtype', () => {
     expect(backend.describe?.().runtime).toMatch(/^onnxruntime-node \d+\.\d+/);
     expect(backend.weightFiles('fp32')[0]).toContain('onnx/model.onnx');
-    expect(backend.weightFiles('q8')[0]).toContain('onnx/model_quantized.onnx');
+    expect(backend.weightFiles('q8-dynamic')[0]).toContain('onnx/model_quantized.onnx');
+    expect(backend.weightFiles('q8')[0]).toEqual(['onnx/model_q8_rowwise.onnx', 'onnx/model.onnx', 'model.onnx']);
   });
 
   it.each(['mean', 'cls', 'max'] as const)('gives tiny-bert %s vectors within 1e-5 of the reference, alone and batched', async (pooling) => {
@@ -80,7 +81,7 @@ describe('onnx backend', () => {
       expect(isEmbedderError(error, 'MODEL_INVALID')).toBe(true);
       expect((error as Error).message).toContain(join(dir, 'onnx/model.onnx'));
     }
-    const missing = await backend.createSession(spec(tinyDir), { dtype: 'q8', device: 'cpu' }).catch((e: unknown) => e);
+    const missing = await backend.createSession(spec(tinyDir), { dtype: 'q8-dynamic', device: 'cpu' }).catch((e: unknown) => e);
     expect(isEmbedderError(missing, 'MODEL_INVALID')).toBe(true);
     expect((missing as Error).message).toMatch(/model_quantized\.onnx/);
   });

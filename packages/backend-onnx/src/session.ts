@@ -13,18 +13,24 @@ import {
   type TokenizedBatch,
 } from '@embedder-rag/core';
 import { candidateDevices, executionProviders, explainDeviceFailure, maxAbsDifference, probeBatch } from './device';
+import { createRowwiseFile, ROWWISE_FILE, rowwiseCachePath } from '@embedder-rag/quantize';
 import { loadInThreadReplica, loadWorkerReplica, type Replica } from './replicas';
 
-/** ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). */
+/**
+ * ONNX files per dtype, in order of preference (the names optimum and transformers.js publish). `q8` is the
+ * row-wise file (@embedder-rag/quantize), made from the fp32 one into the cache when the folder has none;
+ * `q8-dynamic` is the published per-tensor int8 file.
+ */
 export const ONNX_FILES: Readonly<Record<SessionOptions['dtype'], readonly string[]>> = {
   fp32: ['onnx/model.onnx', 'model.onnx'],
-  q8: ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx', 'model_quantized.onnx'],
+  q8: [ROWWISE_FILE],
+  'q8-dynamic': ['onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_qint8_avx512.onnx', 'model_quantized.onnx'],
 };
 
 /** The ONNX file of a model folder for a dtype: the first of {@link ONNX_FILES} that exists. */
 export async function findOnnxFile(dir: string, dtype: SessionOptions['dtype']): Promise<string> {
   const candidates = ONNX_FILES[dtype];
-  if (!candidates) throw new EmbedderError('INVALID_CONFIG', `unknown dtype '${String(dtype)}' (accepted: fp32, q8)`);
+  if (!candidates) throw new EmbedderError('INVALID_CONFIG', `unknown dtype '${String(dtype)}' (accepted: ${Object.keys(ONNX_FILES).join(', ')})`);
   for (const candidate of candidates) {
     const file = join(dir, candidate);
     try {
@@ -54,6 +60,28 @@ async function loadReplicas(
   if (failure === undefined) return { replicas };
   await Promise.all(replicas.map((replica) => replica.release()));
   return { reason: failure.reason };
+/**
+ * The row-wise q8 file: the folder's own, else one made earlier from its fp32 file in the cache, else made now
+ * (calibrated with the model's tokeniser when the caller passes one; a few seconds for all-MiniLM-L6-v2).
+ */
+async function rowwiseOnnxFile(ort: typeof Ort, dir: string, options: SessionOptions): Promise<string> {
+  const own = join(dir, ROWWISE_FILE);
+  if (await exists(own)) return own;
+  const fp32 = await findOnnxFile(dir, 'fp32');
+  const cached = await rowwiseCachePath(fp32);
+  if (await exists(cached)) return cached;
+  options.logger?.info('making the row-wise q8 file from the fp32 one (once per model)', { source: fp32, file: cached });
+  await createRowwiseFile(ort, fp32, cached, { ...(options.tokenize ? { tokenize: options.tokenize } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+  return cached;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
@@ -120,7 +148,7 @@ export class OnnxSession implements BackendSession {
    * `options.intraOpThreads` threads. More than one runs each copy on its own worker thread.
    */
   static async load(ort: typeof Ort, runtime: string, model: ModelSpec, options: SessionOptions): Promise<OnnxSession> {
-    const file = await findOnnxFile(model.dir, options.dtype);
+    const file = options.dtype === 'q8' ? await rowwiseOnnxFile(ort, model.dir, options) : await findOnnxFile(model.dir, options.dtype);
     const { size } = await stat(file);
     const threads = options.intraOpThreads;
     const replicaCount = options.replicas ?? 1;

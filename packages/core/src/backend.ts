@@ -37,6 +37,11 @@ export interface SessionOptions {
   replicas?: number;
   /** Keep the runtime's memory arena (faster, holds memory between batches). @default true */
   memoryArena?: boolean;
+  /**
+   * The model's tokeniser (texts -> one padded batch), for backends that prepare weights at load: the onnx backend
+   * calibrates the row-wise q8 file with it when it has to make one.
+   */
+  tokenize?: (texts: readonly string[]) => TokenizedBatch;
   logger?: Logger;
 }
 

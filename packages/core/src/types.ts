@@ -4,8 +4,12 @@ export type Device = 'cpu' | 'cuda' | 'webgpu' | 'auto';
 /** A device a session actually runs on. */
 export type ResolvedDevice = Exclude<Device, 'auto'>;
 
-/** Weight precision: `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx, int8 weights). */
-export type Dtype = 'fp32' | 'q8';
+/**
+ * Weight precision: `fp32` (onnx/model.onnx); `q8`, row-wise int8 (onnx/model_q8_rowwise.onnx, made from the fp32
+ * file on first use when the folder has none): a text's vector does not depend on its batch; `q8-dynamic`, the
+ * published per-tensor int8 file (onnx/model_quantized.onnx): vectors change a little with the batch.
+ */
+export type Dtype = 'fp32' | 'q8' | 'q8-dynamic';
 
 /**
  * How token vectors become one text vector (sentence-transformers' 1_Pooling/config.json): the first token, the

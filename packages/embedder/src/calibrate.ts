@@ -79,7 +79,7 @@ export async function calibrate(args: {
   const maxSeq = tokenizer.maxSeqLength;
   const candidates: TuningCandidate<Config>[] = [];
   const skipped: Record<string, string> = {};
-  const dtypes: Dtype[] = settings.dtype === 'q8' ? ['q8', 'fp32'] : ['fp32', 'q8'];
+  const dtypes: Dtype[] = settings.dtype === 'fp32' ? ['fp32', 'q8'] : [settings.dtype, 'fp32'];
   let open: { session: BackendSession; dtype: Dtype; threads: number } | undefined;
 
   const close = async () => {
@@ -88,7 +88,7 @@ export async function calibrate(args: {
   };
   const load = async (dtype: Dtype, threads: number): Promise<BackendSession> => {
     await close();
-    const session = await backend.createSession(spec, { dtype, device: settings.device, intraOpThreads: threads, replicas: 1, memoryArena: settings.memoryArena, logger });
+    const session = await backend.createSession(spec, { dtype, device: settings.device, intraOpThreads: threads, replicas: 1, memoryArena: settings.memoryArena, tokenize: (texts) => tokenizer.encodeBatch(texts).batch, logger });
     open = { session, dtype, threads };
     await warmupSession(session, tokenizer.encodeBatch(['warm-up']).batch);
     return session;

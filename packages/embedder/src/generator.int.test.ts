@@ -124,7 +124,7 @@ describe('EmbeddingGenerator.create errors', () => {
   });
 
   it('rejects an unknown dtype when the config is built', () => {
-    expect(() => new EmbedderConfig().withDtype('fp8' as 'fp32')).toThrowError(/dtype must be 'fp32' or 'q8'/);
+    expect(() => new EmbedderConfig().withDtype('fp8' as 'fp32')).toThrowError(/dtype must be 'fp32', 'q8' or 'q8-dynamic'/);
   });
 
   it('fails clearly for a name that resolves nowhere with no network', async () => {

@@ -138,6 +138,7 @@ export class EmbeddingGenerator {
       intraOpThreads: settings.threads,
       replicas: settings.replicas,
       memoryArena: settings.memoryArena,
+      tokenize: (texts) => tokenizer.encodeBatch(texts).batch,
       logger,
     });
     let session = pooledSession;
