@@ -11,7 +11,7 @@ describe('buildConfig', () => {
     expect(buildConfig({ replicas: 1 }, { EMBEDDER_REPLICAS: '2' }).settings.replicas).toBe(1);
   });
   it('rejects bad values with INVALID_CONFIG naming them', () => {
-    expect(() => buildConfig({}, { EMBEDDER_DTYPE: 'fp16' })).toThrow(/EMBEDDER_DTYPE must be one of fp32, q8, got 'fp16'/);
+    expect(() => buildConfig({}, { EMBEDDER_DTYPE: 'fp16' })).toThrow(/EMBEDDER_DTYPE must be one of fp32, q8, q8-dynamic, got 'fp16'/);
     expect(() => buildConfig({ batchSize: 100_000 }, {})).toThrow(/batchSize must be from 1 to 4096/);
     expect(() => buildConfig({}, { EMBEDDER_REPLICAS: '0' })).toThrow(/EMBEDDER_REPLICAS must be a whole number from 1 to 64, got '0'/);
   });

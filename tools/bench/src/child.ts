@@ -53,7 +53,9 @@ export interface QualityResult {
 
 async function open(job: ThroughputJob | QualityJob): Promise<BenchSystem> {
   if (job.system === 'embedder') return openEmbedder(job);
-  return job.system === 'onnxruntime' ? openOnnxRuntime(job.dtype) : openTransformers(job.dtype);
+  // The peers run the published files: their q8 is the per-tensor one.
+  const dtype = job.dtype === 'fp32' ? 'fp32' : 'q8';
+  return job.system === 'onnxruntime' ? openOnnxRuntime(dtype) : openTransformers(dtype);
 }
 
 async function throughput(job: ThroughputJob): Promise<ThroughputResult> {

@@ -4,7 +4,8 @@ import { modelRoot } from '@embedder-rag/test-fixtures';
 
 /** The settings a bench job asks of embedder. */
 export interface EmbedderJobConfig {
-  dtype: 'fp32' | 'q8';
+  /** q8: row-wise int8 (batch-independent); q8-dynamic: the published per-tensor file. */
+  dtype: 'fp32' | 'q8' | 'q8-dynamic';
   /** Apply a preset of EmbedderConfig on top of the defaults. */
   preset?: 'default' | 'high-performance' | 'low-memory' | 'constrained';
   /** For the constrained preset: optimizeForConstraints(maxMemoryMb, targetThroughput, maxLatencyMs). */
