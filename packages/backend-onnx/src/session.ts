@@ -60,6 +60,8 @@ async function loadReplicas(
   if (failure === undefined) return { replicas };
   await Promise.all(replicas.map((replica) => replica.release()));
   return { reason: failure.reason };
+}
+
 /**
  * The row-wise q8 file: the folder's own, else one made earlier from its fp32 file in the cache, else made now
  * (calibrated with the model's tokeniser when the caller passes one; a few seconds for all-MiniLM-L6-v2).
