@@ -37,12 +37,14 @@ function linkedCopy(fixture: string, name: string, replace: Record<string, strin
   return dir;
 }
 
-describe.each(FAMILY_FIXTURES)('%s through the library (onnx)', (fixture) => {
+const BACKENDS = ['onnx', 'tfjs'] as const;
+
+describe.each(FAMILY_FIXTURES.flatMap((fixture) => BACKENDS.map((backend) => [fixture, backend] as const)))('%s through the library (%s)', (fixture, backend) => {
   // The library refuses "" with INVALID_INPUT (the backend conformance suite covers the "" rows).
   const rows = loadFamilyReference(fixture).filter((row) => row.text !== '');
 
   it('gives every reference vector within 1e-5 and its token count, alone and in one mixed-length batch', { timeout: 120_000 }, async () => {
-    const generator = await EmbeddingGenerator.create({ model: modelDir(`test-fixtures/${fixture}`), ...ONE_BATCH });
+    const generator = await EmbeddingGenerator.create({ model: modelDir(`test-fixtures/${fixture}`), backend, ...ONE_BATCH });
     try {
       const promptName = (row: FamilyReferenceRow) => (row.prompt_name ? { promptName: row.prompt_name } : {});
       let worstAlone = 0;
@@ -65,7 +67,7 @@ describe.each(FAMILY_FIXTURES)('%s through the library (onnx)', (fixture) => {
       const vectors = results.flatMap((result) => result.embeddings);
       const counts = results.flatMap((result) => result.tokenCounts);
       const worstBatched = Math.max(...batchedRows.map((row, i) => maxAbsDiff(vectors[i]!, row.embedding)));
-      console.info(`[families] ${fixture} onnx via the library: ${rows.length} rows, worst max abs diff alone ${worstAlone.toExponential(2)}, batched ${worstBatched.toExponential(2)} (batches ${sizes.join('+')})`);
+      console.info(`[families] ${fixture} ${backend} via the library: ${rows.length} rows, worst max abs diff alone ${worstAlone.toExponential(2)}, batched ${worstBatched.toExponential(2)} (batches ${sizes.join('+')})`);
       expect(sizes).toEqual([rows.length]);
       expect(counts).toEqual(batchedRows.map((row) => row.tokens));
       expect(worstAlone).toBeLessThanOrEqual(1e-5);
