@@ -114,7 +114,9 @@ async function expectQueueSettled(redis: TestRedis): Promise<Awaited<ReturnType<
 async function subsetWithTwoWorkers(redis: TestRedis, name: string): Promise<string> {
   const subset = join(dir, name);
   writeFileSync(subset, readFileSync(input, 'utf8').split('\n').slice(0, 300).map((line) => `${line}\n`).join(''));
-  const workers = [startWorker(redis), startWorker(redis)];
+  // No worker is killed in these tests, so a long lock costs nothing; an 8 s one expired once under load (two CI runs and
+  // stress-ng at once) and two live jobs ran twice (their chunks were skipped, but jobsRun counted them).
+  const workers = [startWorker(redis, ['--lock-duration', '60000']), startWorker(redis, ['--lock-duration', '60000'])];
   await Promise.all(workers.map((worker) => worker.ready));
   return subset;
 }

@@ -57,7 +57,7 @@ describe('settingsFromEnv', () => {
   it('names the variable and the accepted values of a bad one', () => {
     expect(configError(() => settingsFromEnv({ EMBEDDER_BATCH_SIZE: '0' })).message).toBe("EMBEDDER_BATCH_SIZE must be a whole number from 1 to 4096, got '0'");
     expect(configError(() => settingsFromEnv({ EMBEDDER_BATCH_SIZE: '3.5' })).message).toContain('EMBEDDER_BATCH_SIZE');
-    expect(configError(() => settingsFromEnv({ EMBEDDER_DTYPE: 'int4' })).message).toBe("EMBEDDER_DTYPE must be one of fp32, q8, got 'int4'");
+    expect(configError(() => settingsFromEnv({ EMBEDDER_DTYPE: 'int4' })).message).toBe("EMBEDDER_DTYPE must be one of fp32, q8, q8-dynamic, got 'int4'");
     expect(configError(() => settingsFromEnv({ EMBEDDER_NORMALIZE: 'maybe' })).message).toBe("EMBEDDER_NORMALIZE must be true or false, got 'maybe'");
   });
 });
