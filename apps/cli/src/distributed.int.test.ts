@@ -188,7 +188,14 @@ describe('embedder worker + embed --queue', () => {
     expectSameAsLocal(output, 300);
     const settled = await expectQueueSettled(redis);
     expect(settled.counters.chunksEmbedded).toBe(unique(300));
-    expect(settled.counters.jobsRun).toBe(planned);
+    // Nothing embedded twice is the count above. Jobs: the rerun re-plans the missing chunks into jobs of its own (ids
+    // from their content, so a job the first run had queued unchanged is not added again), so every job run is one
+    // the first or the second run planned, each run once: equality with the first run's plan failed when the kill
+    // fell inside a job (20 run, 19 planned, on a quiet machine).
+    const replanned = Number(/"planned":(\d+)/.exec(second.stderr())?.[1]);
+    expect(replanned).toBeGreaterThanOrEqual(0);
+    expect(settled.counters.jobsRun).toBeGreaterThanOrEqual(replanned);
+    expect(settled.counters.jobsRun).toBeLessThanOrEqual(planned + replanned);
   }, 600_000);
 
   it('bad queue input: unreachable and malformed URLs, a worker of another dtype', async () => {
