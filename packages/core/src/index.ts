@@ -42,3 +42,4 @@ export {
   type PresetName,
 } from './config';
 export { MIN_NODE_VERSION, unsupportedNodeMessage } from './node-version';
+export { mulberry32 } from './random';

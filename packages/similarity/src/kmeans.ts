@@ -1,4 +1,4 @@
-import { EmbedderError } from '@embedder-rag/core';
+import { EmbedderError, mulberry32 } from '@embedder-rag/core';
 import { checkMatrix, isMatrix, toMatrix, type Candidates } from './matrix';
 import { assertFinite, assertK } from './validate';
 
@@ -72,18 +72,6 @@ export function kmeans(vectors: Candidates, k: number, options: KMeansOptions = 
 /** The seed's simple_kmeans_clustering(vectors, k, max_iterations): {@link kmeans} with the default seed. */
 export function simpleKmeansClustering(vectors: Candidates, k: number, maxIterations = 100): KMeansResult {
   return kmeans(vectors, k, { maxIterations });
-}
-
-/** mulberry32: a small, fast 32-bit PRNG; plenty for sampling seeds. Returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function squaredDistance(data: Float32Array, off: number, centroids: Float64Array, cOff: number, d: number): number {

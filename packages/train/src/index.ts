@@ -13,7 +13,7 @@ export { trainStep, batchLoss, type PairBatch, type TrainStepOptions } from './t
 export { readPairs, type TextPair, type ReadPairsOptions } from './pairs';
 export { registerTrainingKernels } from './wasm-kernels';
 export { activateTrainingRuntime } from './runtime';
-export { epochOrder, mixSeed, mulberry32 } from './random';
+export { epochOrder, mixSeed } from './random';
 export { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingEvent } from './fine-tune';
 export { evaluatePairs, spearman, type Evaluation } from './evaluate';
 export { writeModelFolder, type ModelCard, type WrittenFolder } from './model-folder';

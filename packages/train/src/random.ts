@@ -3,6 +3,7 @@
  * of (seed, epoch) and (seed, step, call), so a run resumed from a checkpoint draws exactly what the uninterrupted
  * run would have drawn.
  */
+import { mulberry32 } from '@embedder-rag/core';
 
 /** A 32-bit mix of integers (splitmix32-style finaliser over each part). */
 export function mixSeed(...parts: number[]): number {
@@ -16,18 +17,6 @@ export function mixSeed(...parts: number[]): number {
     h ^= Math.floor(part / 0x1_0000_0000);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast 32-bit generator; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The order in which epoch `epoch` visits `count` examples (Fisher–Yates with a generator seeded by seed and epoch). */
