@@ -11,15 +11,19 @@ import type { RowwiseReport } from './rowwise';
 /** The row-wise q8 file's name in a model folder (beside onnx/model.onnx). */
 export const ROWWISE_FILE = 'onnx/model_q8_rowwise.onnx';
 
+/** Changes whenever the quantiser writes a different file, so that a cached file from an older one is not reused. */
+const QUANTIZER_VERSION = 2;
+
 /**
  * Where a row-wise file made on first use is kept: EMBEDDER_QUANTIZE_CACHE, else $XDG_CACHE_HOME/embedder-rag
- * (default ~/.cache/embedder-rag), one file per fp32 source (named by its path, size and modification time).
+ * (default ~/.cache/embedder-rag), one file per fp32 source (named by its path, size and modification time) and
+ * quantiser version.
  */
 export async function rowwiseCachePath(fp32File: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const root = env.EMBEDDER_QUANTIZE_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'embedder-rag', 'quantized');
   const source = resolve(fp32File);
   const { size, mtimeMs } = await stat(source);
-  const key = createHash('sha256').update(`${source}\0${size}\0${Math.trunc(mtimeMs)}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(`${source}\0${size}\0${Math.trunc(mtimeMs)}\0${QUANTIZER_VERSION}`).digest('hex').slice(0, 24);
   return join(resolve(root), `${key}-model_q8_rowwise.onnx`);
 }
 
