@@ -1,7 +1,20 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { EmbedderError, type EmbedderSettings, type ErrorCode, type Logger } from '@embedder-rag/core';
-import type { BatchEvent, EmbedOptions, EmbedResult, GeneratorStats, ModelInfo, TokenInfo } from '@embedder-rag/embedder';
+import {
+  EmbedderError,
+  deserializeError,
+  type BatchEvent,
+  type EmbedderSettings,
+  type EmbeddingHost,
+  type EmbedOptions,
+  type EmbedResult,
+  type GeneratorStats,
+  type Logger,
+  type ModelInfo,
+  type PromptOptions,
+  type SerializedError,
+  type TokenInfo,
+} from '@embedder-rag/core';
 
 /** The worker script beside this module: model-worker.js when built, model-worker.ts when run from sources. */
 function workerUrl(): URL {
@@ -23,27 +36,11 @@ type WorkerMessage =
   | { id: number; ok: true; value: unknown; stats?: GeneratorStats }
   | { id: number; ok: false; error: SerializedError; stats?: GeneratorStats };
 
-interface SerializedError {
-  name?: string;
-  message: string;
-  code?: string;
-  details?: Record<string, unknown>;
-}
-
-function revive(error: SerializedError): Error {
-  if (error.name === 'EmbedderError' && error.code !== undefined) {
-    return new EmbedderError(error.code as ErrorCode, error.message, { details: error.details ?? {} });
-  }
-  const revived = new Error(error.message);
-  if (error.name !== undefined) revived.name = error.name;
-  return revived;
-}
-
 /**
- * One model in its own worker thread (see model-worker.ts for why), with the part of EmbeddingGenerator's API
- * the routes use, made asynchronous. Results and errors (EmbedderError codes included) cross the thread intact.
+ * One model in its own worker thread (see model-worker.ts for why): core's EmbeddingHost, made asynchronous.
+ * Results and errors (EmbedderError codes included) cross the thread intact.
  */
-export class ModelHost {
+export class ModelHost implements EmbeddingHost {
   readonly model: ModelInfo;
   readonly settings: Readonly<EmbedderSettings>;
   readonly #worker: Worker;
@@ -79,7 +76,7 @@ export class ModelHost {
       const ready = await new Promise<{ model: ModelInfo; settings: EmbedderSettings; stats: GeneratorStats }>((resolve, reject) => {
         listeners.message = (message: WorkerMessage) => {
           if ('type' in message && message.type === 'ready') resolve(message);
-          else if ('type' in message && message.type === 'failed') reject(revive(message.error));
+          else if ('type' in message && message.type === 'failed') reject(deserializeError(message.error));
         };
         listeners.error = reject;
         listeners.exit = (code: number) => reject(new EmbedderError('BACKEND_UNAVAILABLE', `model worker exited with code ${code} while loading`));
@@ -110,7 +107,7 @@ export class ModelHost {
     this.#pending.delete(message.id);
     this.#queued -= pending.inputs;
     if (message.ok) pending.resolve(message.value);
-    else pending.reject(revive(message.error));
+    else pending.reject(deserializeError(message.error));
   }
 
   #call<T>(op: string, payload: Record<string, unknown>, inputs = 0, signal?: AbortSignal): Promise<T> {
@@ -134,8 +131,16 @@ export class ModelHost {
     return this.#call<EmbedResult>('embed', { texts, options: rest }, texts.length, signal);
   }
 
-  tokenize(texts: string[], options: { addSpecialTokens?: boolean; promptName?: string } = {}): Promise<TokenInfo[][]> {
-    return this.#call('tokenize', { texts, addSpecialTokens: options.addSpecialTokens ?? true, ...(options.promptName === undefined ? {} : { promptName: options.promptName }) });
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    return (await this.embedWithDetails(texts, options)).embeddings;
+  }
+
+  tokenize(texts: string[], options: PromptOptions & { addSpecialTokens?: boolean } = {}): Promise<TokenInfo[][]> {
+    return this.#call('tokenize', { texts, options });
+  }
+
+  countTokens(texts: string[], options: PromptOptions = {}): Promise<number[]> {
+    return this.#call('countTokens', { texts, options });
   }
 
   decode(ids: number[][], options: { skipSpecialTokens?: boolean } = {}): Promise<string[]> {

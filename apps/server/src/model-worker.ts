@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
-import type { EmbedOptions, EmbedderSettings } from '@embedder-rag/embedder';
+import { serializeError, type EmbedOptions, type EmbedderSettings, type PromptOptions } from '@embedder-rag/core';
 
 interface WorkerInput {
   settings: Partial<EmbedderSettings>;
@@ -17,17 +17,10 @@ interface WorkerInput {
 type Call =
   | { id: number; op: 'embed'; texts: string[]; options: Omit<EmbedOptions, 'signal'> }
   | { id: number; op: 'abort' }
-  | { id: number; op: 'tokenize'; texts: string[]; addSpecialTokens: boolean; promptName?: string }
+  | { id: number; op: 'tokenize'; texts: string[]; options: PromptOptions & { addSpecialTokens?: boolean } }
+  | { id: number; op: 'countTokens'; texts: string[]; options: PromptOptions }
   | { id: number; op: 'decode'; ids: number[][]; skipSpecialTokens: boolean }
   | { id: number; op: 'dispose' };
-
-function serializeError(error: unknown): Record<string, unknown> {
-  if (typeof error === 'object' && error !== null) {
-    const { name, message, code, details } = error as { name?: string; message?: string; code?: string; details?: unknown };
-    return { name, message: message ?? String(error), code, details };
-  }
-  return { name: 'Error', message: String(error) };
-}
 
 const port = parentPort!;
 const input = workerData as WorkerInput;
@@ -79,7 +72,9 @@ async function handle(generator: EmbeddingGenerator, call: Exclude<Call, { op: '
       }
     }
     case 'tokenize':
-      return generator.tokenize(call.texts, { addSpecialTokens: call.addSpecialTokens, ...(call.promptName === undefined ? {} : { promptName: call.promptName }) });
+      return generator.tokenize(call.texts, call.options);
+    case 'countTokens':
+      return generator.countTokens(call.texts, call.options);
     case 'decode':
       return generator.decode(call.ids, { skipSpecialTokens: call.skipSpecialTokens });
     case 'dispose':

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { FastifyReply } from 'fastify';
-import { findBuiltinModel, type Logger } from '@embedder-rag/core';
+import { findBuiltinModel, type EmbeddingHost, type Logger } from '@embedder-rag/core';
 import { ModelManager } from '@embedder-rag/embedder';
 import { ModelHost } from './model-host';
 import { HttpError } from './errors';
@@ -11,8 +11,8 @@ import type { ServerMetrics } from './metrics';
 export interface ServedModel {
   /** The name as configured (EMBEDDER_MODELS / --model); what responses report as `model`. */
   name: string;
-  /** The model's generator, in its own worker thread. */
-  generator: ModelHost;
+  /** The model's generator (a ModelHost: in its own worker thread). */
+  generator: EmbeddingHost;
   /** Lower-cased names a request's `model` may use: the configured name, id, repo id, folder name. */
   aliases: Set<string>;
 }
@@ -32,7 +32,7 @@ function configuredAliases(name: string): string[] {
   return [name, basename(name), ...(builtin === undefined ? [] : [builtin.id, builtin.repoId, builtin.folderName])];
 }
 
-function loadedAliases(generator: ModelHost): string[] {
+function loadedAliases(generator: EmbeddingHost): string[] {
   const builtin = findBuiltinModel(generator.model.id);
   const names = [generator.model.id, generator.model.repoId, basename(generator.model.dir)];
   if (builtin !== undefined) names.push(builtin.id, builtin.repoId, builtin.folderName);
@@ -45,11 +45,11 @@ function loadedAliases(generator: ModelHost): string[] {
  * unloaded when loading another would exceed the budget, and loaded again when asked for.
  */
 export class ModelPool {
-  readonly #manager: ModelManager<ModelHost>;
+  readonly #manager: ModelManager<EmbeddingHost>;
   /** Configured name → lower-cased names a request may use (grows with the model's own ids once loaded). */
   readonly #aliases: Map<string, Set<string>>;
 
-  private constructor(manager: ModelManager<ModelHost>, aliases: Map<string, Set<string>>) {
+  private constructor(manager: ModelManager<EmbeddingHost>, aliases: Map<string, Set<string>>) {
     this.#manager = manager;
     this.#aliases = aliases;
   }
@@ -58,7 +58,7 @@ export class ModelPool {
   static async load(config: ServerConfig, logger: Logger, metrics: ServerMetrics): Promise<ModelPool> {
     const unsubscribe = new Map<string, () => void>();
     const aliases = new Map(config.models.map((name) => [name, new Set(configuredAliases(name).map((alias) => alias.toLowerCase()))]));
-    const manager = new ModelManager<ModelHost>({
+    const manager = new ModelManager<EmbeddingHost>({
       models: config.models,
       load: (name) => ModelHost.start({ ...config.modelSettings, model: name }, config.queueSize, logger),
       ...(config.modelMemoryBudgetMb === undefined ? {} : { memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024 }),
@@ -105,7 +105,7 @@ export class ModelPool {
   }
 
   /** The loaded models' generators (for liveness). */
-  loaded(): ModelHost[] {
+  loaded(): EmbeddingHost[] {
     return this.#manager.list().flatMap((state) => this.#manager.peek(state.name) ?? []);
   }
 

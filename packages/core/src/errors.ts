@@ -86,3 +86,62 @@ export function toEmbedderError(error: unknown, code: ErrorCode, message: string
   const reason = error instanceof Error ? error.message : String(error);
   return new EmbedderError(code, `${message}: ${reason}`, { cause: error });
 }
+
+/** True for one of the stable {@link ErrorCode}s. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCode, value);
+}
+
+/** An error as plain JSON, the form in which errors cross a thread or process boundary. */
+export interface SerializedError {
+  /** The error's class name (`EmbedderError`, `AbortError`, `TypeError`…). */
+  name: string;
+  message: string;
+  /** An EmbedderError's code (or another library's string code, kept for logs). */
+  code?: string;
+  /** An EmbedderError's details, reduced to what JSON holds. */
+  details?: Record<string, unknown>;
+}
+
+/** `details` as JSON holds them (a value JSON cannot hold is dropped; details JSON cannot encode at all become {}). */
+function jsonDetails(details: unknown): Record<string, unknown> | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Any thrown value as plain JSON, for postMessage or a wire: name, message, and an EmbedderError's code and details.
+ * {@link deserializeError} turns it back into an error that `isEmbedderError` recognises by the same code.
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (typeof error !== 'object' || error === null) return { name: 'Error', message: String(error) };
+  const { name, message, code, details } = error as { name?: unknown; message?: unknown; code?: unknown; details?: unknown };
+  const serialized: SerializedError = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : String(error),
+  };
+  if (typeof code === 'string') serialized.code = code;
+  const plain = jsonDetails(details);
+  if (plain !== undefined) serialized.details = plain;
+  return serialized;
+}
+
+/**
+ * The error a {@link SerializedError} describes: an EmbedderError with its code and details, or an Error with the
+ * original name (so an `AbortError` is still one). An EmbedderError code this version does not know becomes a plain
+ * Error whose message starts with the code, never an EmbedderError with a code no table has.
+ */
+export function deserializeError(serialized: SerializedError): Error {
+  if (serialized.name === 'EmbedderError' && isErrorCode(serialized.code)) {
+    return new EmbedderError(serialized.code, serialized.message, { details: serialized.details ?? {} });
+  }
+  if (serialized.name === 'EmbedderError') return new Error(`${serialized.code ?? 'UNKNOWN'}: ${serialized.message}`);
+  const error = new Error(serialized.message);
+  error.name = serialized.name;
+  if (serialized.code !== undefined) Object.assign(error, { code: serialized.code });
+  return error;
+}

@@ -1,4 +1,14 @@
-export { ErrorCode, EmbedderError, isEmbedderError, toEmbedderError, type EmbedderErrorOptions } from './errors';
+export {
+  ErrorCode,
+  EmbedderError,
+  isEmbedderError,
+  isErrorCode,
+  toEmbedderError,
+  serializeError,
+  deserializeError,
+  type EmbedderErrorOptions,
+  type SerializedError,
+} from './errors';
 export { noopLogger, fromPino, type Logger, type LogFields, type PinoLike } from './logger';
 export { POOLING_MODES, type Chunk, type ChunkMetadata, type EmbeddedChunk, type Device, type Dtype, type PoolingMode, type ResolvedDevice } from './types';
 export {
@@ -16,6 +26,17 @@ export {
 export { poolHiddenStates, poolBatch, l2NormalizeRows, type HiddenStateShape } from './pooling';
 export { applyDenseLayers, withPostPooling, parseDenseActivation, type DenseActivation, type DenseLayer } from './post-pooling';
 export type { CacheStats, EmbeddingCache } from './cache';
+export type {
+  Awaitable,
+  BatchEvent,
+  EmbeddingHost,
+  EmbedOptions,
+  EmbedResult,
+  GeneratorStats,
+  ModelInfo,
+  PromptOptions,
+  TokenInfo,
+} from './host';
 export {
   warmupSession,
   assertBatchShape,

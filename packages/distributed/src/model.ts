@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EmbedderError } from '@embedder-rag/core';
+import { EmbedderError, type EmbeddingHost } from '@embedder-rag/core';
 import { cacheKey } from '@embedder-rag/cache';
 
 /** Everything about the model that changes a vector: a queue holds vectors of exactly one of these. */
@@ -14,34 +14,20 @@ export interface ModelIdentity {
 }
 
 /**
- * What the distributed mode needs of a generator: the facade's EmbeddingGenerator fits as it is. Kept to the
- * three members used, so the package depends on the facade's shape only, not on its implementation.
+ * What the distributed mode needs of core's EmbeddingHost (the facade's EmbeddingGenerator is one): the model's
+ * identity, the settings (`normalize` there wins over the model's default, --no-normalize), embed and countTokens.
  */
-export interface EmbeddingEngine {
-  readonly model: {
-    id: string;
-    repoId?: string;
-    dtype: string;
-    dimension: number;
-    pooling: string;
-    normalize: boolean;
-    maxSeqLength: number;
-  };
-  /** The generator's settings: `normalize` here wins over the model's default (--no-normalize). */
-  readonly settings?: { normalize: boolean };
-  embed(texts: string[]): Promise<Float32Array[]>;
-  countTokens(texts: string[]): number[];
-}
+export type EmbeddingEngine = Pick<EmbeddingHost, 'model' | 'settings' | 'embed' | 'countTokens'>;
 
 /** The identity of the model an engine serves. */
-export function identityOf(engine: EmbeddingEngine): ModelIdentity {
+export function identityOf(engine: Pick<EmbeddingEngine, 'model' | 'settings'>): ModelIdentity {
   const { model } = engine;
   return {
     modelId: model.repoId ?? model.id,
     dtype: model.dtype,
     dimension: model.dimension,
     pooling: model.pooling,
-    normalize: engine.settings?.normalize ?? model.normalize,
+    normalize: engine.settings.normalize,
     maxSeqLength: model.maxSeqLength,
   };
 }

@@ -69,7 +69,7 @@ interface PendingJob {
  * sink already holds, so nothing is embedded twice; jobs still queued from the first run are not added again.
  */
 export async function runDistributed(options: RunOptions): Promise<RunResult> {
-  const identity = identityOf(options.engine as EmbeddingEngine);
+  const identity = identityOf(options.engine);
   const digest = identityDigest(identity);
   const queue = await connectQueue(options);
   try {
@@ -82,9 +82,9 @@ export async function runDistributed(options: RunOptions): Promise<RunResult> {
 
 async function produceAndCollect(queue: QueueConnection, digest: string, options: RunOptions): Promise<RunResult> {
   const { texts } = options;
-  const identity = identityOf(options.engine as EmbeddingEngine);
+  const identity = identityOf(options.engine);
   const keys = texts.map((text) => chunkKey(identity, text));
-  const tokens = countTokens(options.engine, texts);
+  const tokens = await countTokens(options.engine, texts);
   const jobs = planJobs(digest, keys.map((key, i) => ({ key, text: texts[i]!, tokens: tokens[i]! })), options.budget);
   const uniqueKeys = jobs.flatMap((job) => job.data.keys);
 
@@ -208,16 +208,18 @@ async function reviveFailed(queue: QueueConnection, jobId: string): Promise<void
  * Token counts for job sizing. A text the tokenizer refuses still gets queued (counted as 1 token): the worker's
  * generator is the one judge of what embeds, and such a chunk then fails alone in the failed set.
  */
-function countTokens(engine: Pick<EmbeddingEngine, 'countTokens'>, texts: readonly string[]): number[] {
+async function countTokens(engine: Pick<EmbeddingEngine, 'countTokens'>, texts: readonly string[]): Promise<number[]> {
   try {
-    return engine.countTokens([...texts]);
+    return await engine.countTokens([...texts]);
   } catch {
-    return texts.map((text) => {
+    const counts: number[] = [];
+    for (const text of texts) {
       try {
-        return engine.countTokens([text])[0] ?? 1;
+        counts.push((await engine.countTokens([text]))[0] ?? 1);
       } catch {
-        return 1;
+        counts.push(1);
       }
-    });
+    }
+    return counts;
   }
 }

@@ -12,6 +12,7 @@ import {
   type DeviceReport,
   type EmbeddedChunk,
   type EmbedderSettings,
+  type EmbeddingHost,
   type EmbeddingCache,
   type Logger,
   type ModelSpec,
@@ -43,7 +44,7 @@ export interface GeneratorOptions {
 }
 
 /** The main interface: texts or chunks in, vectors out (the seed's EmbeddingGenerator). */
-export class EmbeddingGenerator {
+export class EmbeddingGenerator implements EmbeddingHost {
   readonly settings: Readonly<EmbedderSettings>;
   readonly model: ModelInfo;
   readonly #spec: ModelSpec;
@@ -397,6 +398,11 @@ export class EmbeddingGenerator {
 
   getStats(): GeneratorStats {
     return this.#stats.snapshot(this.#cache?.stats());
+  }
+
+  /** False once disposed. */
+  get alive(): boolean {
+    return !this.#disposed;
   }
 
   /** Releases the session and closes (flushes) the cache. Safe to call twice. */

@@ -16,5 +16,6 @@ export {
   type Device,
   type Dtype,
   type EmbedderSettings,
+  type EmbeddingHost,
   type Logger,
 } from '@embedder-rag/core';
