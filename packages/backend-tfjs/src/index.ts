@@ -3,7 +3,18 @@ import { TfjsBackend, type TfjsBackendOptions } from './backend';
 
 export { TfjsBackend, type TfjsBackendOptions } from './backend';
 export { TfjsSession, TFJS_WEIGHT_FILES } from './session';
-export { readBertConfig, bertWeights, bertForward, bertParameterShapes, type BertConfig, type BertWeights } from './families/bert';
+export {
+  readBertConfig,
+  bertWeights,
+  bertForward,
+  bertStyleForward,
+  bertParameterShapes,
+  BERT_VARIANT,
+  type BertConfig,
+  type BertWeights,
+  type BertVariant,
+} from './families/bert';
+export { xlmRobertaVariant } from './families/xlm-roberta';
 export type { Dropout } from './tensor-ops';
 export type { ParameterSource, WeightSource } from './weight-loaders';
 export { ENCODER_FAMILIES, encoderFamilyFor, supportedModelTypes } from './families';

@@ -1,16 +1,20 @@
-export { TrainableBert, TRAINABLE_FAMILIES, l2Normalize, type TrainableBertOptions } from './trainable-bert';
+export { TrainableBert, TRAINABLE_FAMILIES, WORD_EMBEDDINGS, l2Normalize, type TrainableBertOptions, type BatchWords } from './trainable-bert';
 export { cosineSimilarityLoss, multipleNegativesRankingLoss, MNRL_SCALE, type LossName } from './losses';
 export {
   Optimizer,
   warmupLinear,
   warmupSteps,
-  clipGradientNorm,
+  clipCoefficient,
+  gradientNorm,
   decaysBySentenceTransformers,
   type OptimizerOptions,
   type DecayFilter,
+  type Gradient,
+  type RowGradient,
 } from './optimizer';
-export { trainStep, batchLoss, type PairBatch, type TrainStepOptions } from './train-step';
+export { trainStep, batchLoss, timed, type PairBatch, type TrainStepOptions } from './train-step';
 export { readPairs, type TextPair, type ReadPairsOptions } from './pairs';
+export { lengthGroups, GROUP_OVERHEAD_TOKENS } from './length-groups';
 export { registerTrainingKernels } from './wasm-kernels';
 export { activateTrainingRuntime } from './runtime';
 export { epochOrder, mixSeed } from './random';

@@ -27,15 +27,42 @@ export function decaysBySentenceTransformers(name: string): boolean {
   return !name.includes('bias') && !name.includes('LayerNorm');
 }
 
+/**
+ * The gradient of one parameter, flat in the parameter's layout; or, for a [rows, columns] table only some rows of
+ * which got any (the word embeddings: the batch's tokens), those rows' gradients (`values` is
+ * [rows.length, columns]) with every other row's gradient exactly 0.
+ */
+export type Gradient = Float32Array | RowGradient;
+
+/** See {@link Gradient}. */
+export interface RowGradient {
+  /** Distinct row indices, each at most once. */
+  rows: Int32Array;
+  values: Float32Array;
+}
+
 interface Moments {
-  first: tf.Variable;
-  second: tf.Variable;
+  first: Float32Array;
+  second: Float32Array;
+  shape: number[];
+}
+
+/** For each row of a [rows, columns] table, where its gradient starts in `gradient.values`, or -1 (gradient 0). */
+function rowSlots(gradient: RowGradient, rows: number): Int32Array {
+  const slots = new Int32Array(rows).fill(-1);
+  gradient.rows.forEach((row, index) => {
+    slots[row] = index;
+  });
+  return slots;
 }
 
 /**
  * AdamW exactly as torch.optim.AdamW computes a step (decay p ← p·(1 − lr·wd) first, then the bias-corrected
- * moments: p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)), or plain SGD. Moments are tf.variables beside the
- * parameters; {@link state}/{@link restore} move them in and out of checkpoints.
+ * moments: p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)), or plain SGD. The update runs as one loop per parameter
+ * over Float32Arrays (moments live here, in float32 as torch keeps them): the same arithmetic as ~15 tensor ops
+ * per parameter, without their full-size temporaries. A row-sparse gradient updates every row, untouched ones with
+ * gradient 0 (their moments decay, the update goes on), so the result is the dense update's.
+ * {@link state}/{@link restore} move the moments in and out of checkpoints.
  */
 export class Optimizer {
   readonly kind: 'adamw' | 'sgd';
@@ -56,48 +83,90 @@ export class Optimizer {
     if (!(this.weightDecay >= 0)) throw new EmbedderError('INVALID_CONFIG', `weight decay must be >= 0, got ${this.weightDecay}`);
   }
 
-  #momentsOf(name: string, parameter: tf.Variable): Moments {
+  #momentsOf(name: string, shape: number[]): Moments {
     let moments = this.#moments.get(name);
     if (!moments) {
-      moments = { first: tf.variable(tf.zerosLike(parameter), false), second: tf.variable(tf.zerosLike(parameter), false) };
+      const size = shape.reduce((product, dim) => product * dim, 1);
+      moments = { first: new Float32Array(size), second: new Float32Array(size), shape };
       this.#moments.set(name, moments);
     }
     return moments;
   }
 
-  /** One update of every parameter that has a gradient (`gradients` by parameter name), at learning rate `lr`. */
-  apply(parameters: ReadonlyMap<string, tf.Variable>, gradients: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update of every parameter that has a gradient (`gradients` by parameter name), at learning rate `lr`, each
+   * gradient multiplied by `gradientScale` first (the clip coefficient, as torch's clip_grad_norm_ scales them in
+   * place).
+   */
+  apply(parameters: ReadonlyMap<string, tf.Variable>, gradients: ReadonlyMap<string, Gradient>, lr: number, gradientScale = 1): void {
     this.step++;
-    const [beta1, beta2] = this.betas;
-    const correction1 = 1 - beta1 ** this.step;
-    const correction2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     for (const [name, parameter] of parameters) {
       const gradient = gradients.get(name);
       if (!gradient) continue;
-      tf.tidy(() => {
-        if (this.kind === 'sgd') {
-          parameter.assign(tf.sub(parameter, tf.mul(gradient, lr)));
-          return;
-        }
-        const moments = this.#momentsOf(name, parameter);
-        const decays = this.weightDecay > 0 && (this.decay === 'all' || decaysBySentenceTransformers(name));
-        const decayed = decays ? tf.mul(parameter, 1 - lr * this.weightDecay) : parameter;
-        const first = tf.add(tf.mul(moments.first, beta1), tf.mul(gradient, 1 - beta1));
-        const second = tf.add(tf.mul(moments.second, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-        moments.first.assign(first);
-        moments.second.assign(second);
-        const denominator = tf.add(tf.div(tf.sqrt(second), correction2Sqrt), this.eps);
-        parameter.assign(tf.sub(decayed, tf.mul(tf.div(first, denominator), lr / correction1)));
-      });
+      // wasm's dataSync copies out of its heap; the cpu runtime hands out the variable's own array, which may be a
+      // view of the weight file the model was read from, so it is copied before the update runs in place.
+      const read = parameter.dataSync() as Float32Array;
+      const values = tf.getBackend() === 'wasm' ? read : read.slice();
+      if (this.kind === 'sgd') this.#sgd(values, parameter.shape, gradient, lr, gradientScale);
+      else this.#adamw(name, values, parameter.shape, gradient, lr, gradientScale);
+      const next = tf.tensor(values, parameter.shape, 'float32');
+      parameter.assign(next);
+      next.dispose();
+    }
+  }
+
+  #sgd(values: Float32Array, shape: number[], gradient: Gradient, lr: number, scale: number): void {
+    const f = Math.fround;
+    const step = (at: number, g: number) => {
+      values[at] = values[at]! - lr * (scale === 1 ? g : f(g * scale));
+    };
+    if (gradient instanceof Float32Array) {
+      for (let i = 0; i < values.length; i++) step(i, gradient[i]!);
+      return;
+    }
+    // Rows without gradient do not move under SGD.
+    const columns = shape.at(-1)!;
+    gradient.rows.forEach((row, index) => {
+      for (let k = 0; k < columns; k++) step(row * columns + k, gradient.values[index * columns + k]!);
+    });
+  }
+
+  #adamw(name: string, values: Float32Array, shape: number[], gradient: Gradient, lr: number, scale: number): void {
+    const f = Math.fround;
+    const [beta1, beta2] = this.betas;
+    const { first, second } = this.#momentsOf(name, shape);
+    const decays = this.weightDecay > 0 && (this.decay === 'all' || decaysBySentenceTransformers(name));
+    const keep = decays ? f(1 - lr * this.weightDecay) : 1;
+    const stepSize = lr / (1 - beta1 ** this.step);
+    const correction2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    const eps = this.eps;
+    const update = (at: number, raw: number) => {
+      const g = scale === 1 ? raw : f(raw * scale);
+      const m = (first[at] = f(beta1 * first[at]! + (1 - beta1) * g));
+      const v = (second[at] = f(beta2 * second[at]! + (1 - beta2) * g * g));
+      const p = keep === 1 ? values[at]! : f(values[at]! * keep);
+      values[at] = p - (stepSize * m) / (f(Math.sqrt(v)) / correction2Sqrt + eps);
+    };
+    if (gradient instanceof Float32Array) {
+      for (let i = 0; i < values.length; i++) update(i, gradient[i]!);
+      return;
+    }
+    const columns = shape.at(-1)!;
+    const slots = rowSlots(gradient, values.length / columns);
+    for (let row = 0; row < slots.length; row++) {
+      const from = slots[row]! * columns;
+      const base = row * columns;
+      if (from < 0) for (let k = 0; k < columns; k++) update(base + k, 0);
+      else for (let k = 0; k < columns; k++) update(base + k, gradient.values[from + k]!);
     }
   }
 
   /** The moments by name (`first/<parameter>`, `second/<parameter>`), for a checkpoint. */
   async state(): Promise<Map<string, { values: Float32Array; shape: number[] }>> {
     const out = new Map<string, { values: Float32Array; shape: number[] }>();
-    for (const [name, { first, second }] of this.#moments) {
-      out.set(`first/${name}`, { values: (await first.data()) as Float32Array, shape: first.shape });
-      out.set(`second/${name}`, { values: (await second.data()) as Float32Array, shape: second.shape });
+    for (const [name, { first, second, shape }] of this.#moments) {
+      out.set(`first/${name}`, { values: first, shape });
+      out.set(`second/${name}`, { values: second, shape });
     }
     return out;
   }
@@ -110,16 +179,14 @@ export class Optimizer {
       const first = state.get(`first/${name}`);
       const second = state.get(`second/${name}`);
       if (!first || !second) continue;
-      const moments = this.#momentsOf(name, parameter);
-      tf.tidy(() => {
-        moments.first.assign(tf.tensor(first.values, parameter.shape));
-        moments.second.assign(tf.tensor(second.values, parameter.shape));
-      });
+      if (first.values.length !== parameter.size || second.values.length !== parameter.size) {
+        throw new EmbedderError('MODEL_INVALID', `checkpoint holds optimizer moments of another size for '${name}'`, { details: { parameter: name } });
+      }
+      this.#moments.set(name, { first: Float32Array.from(first.values), second: Float32Array.from(second.values), shape: parameter.shape });
     }
   }
 
   dispose(): void {
-    for (const { first, second } of this.#moments.values()) tf.dispose([first, second]);
     this.#moments.clear();
   }
 }
@@ -139,20 +206,21 @@ export function warmupSteps(totalSteps: number, ratio: number): number {
   return Math.ceil(totalSteps * ratio);
 }
 
-/**
- * torch.nn.utils.clip_grad_norm_: scales every gradient by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the global L2 norm.
- * Returns the norm before clipping and the (possibly new) gradients; replaced tensors are disposed.
- */
-export function clipGradientNorm(gradients: Map<string, tf.Tensor>, maxNorm: number): number {
-  const total = tf.tidy(() => tf.sqrt(tf.addN([...gradients.values()].map((gradient) => tf.sum(tf.square(gradient))))));
-  const norm = total.dataSync()[0]!;
-  total.dispose();
-  const coefficient = maxNorm / (norm + 1e-6);
-  if (coefficient < 1) {
-    for (const [name, gradient] of gradients) {
-      gradients.set(name, tf.mul(gradient, coefficient));
-      gradient.dispose();
-    }
+/** The global L2 norm of gradients (the norm torch.nn.utils.clip_grad_norm_ clips), accumulated in float64. */
+export function gradientNorm(gradients: Iterable<Gradient>): number {
+  let squares = 0;
+  for (const gradient of gradients) {
+    const values = gradient instanceof Float32Array ? gradient : gradient.values;
+    for (let i = 0; i < values.length; i++) squares += values[i]! * values[i]!;
   }
-  return norm;
+  return Math.sqrt(squares);
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_'s coefficient: every gradient is multiplied by min(1, maxNorm / (‖g‖ + 1e-6)),
+ * ‖g‖ the global L2 norm; 1 (no clipping) when maxNorm is undefined or infinite.
+ */
+export function clipCoefficient(norm: number, maxNorm: number | undefined): number {
+  if (maxNorm === undefined || !Number.isFinite(maxNorm)) return 1;
+  return Math.min(1, maxNorm / (norm + 1e-6));
 }

@@ -14,5 +14,7 @@ export async function activateTrainingRuntime(runtimes: readonly TfjsRuntimeName
     runtimes.map((name) => builtinRuntime(name)),
     logger,
   );
+  // Again now that the chosen runtime's own kernels are registered (the wasm BatchMatMul wrapper needs them).
+  registerTrainingKernels();
   return runtime;
 }

@@ -1,13 +1,50 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EmbedderError, type ModelSpec } from '@embedder-rag/core';
-import { bertForward, bertParameterShapes, bertWeights, readBertConfig, TFJS_WEIGHT_FILES, type BertConfig, type Dropout, type EncoderInputs } from '@embedder-rag/backend-tfjs';
+import {
+  BERT_VARIANT,
+  bertParameterShapes,
+  bertStyleForward,
+  bertWeights,
+  readBertConfig,
+  TFJS_WEIGHT_FILES,
+  xlmRobertaVariant,
+  type BertConfig,
+  type BertVariant,
+  type BertWeights,
+  type Dropout,
+  type EncoderInputs,
+} from '@embedder-rag/backend-tfjs';
 import { loadModelSpec } from '@embedder-rag/models';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder-rag/tokenizer';
 import { findParameter, openModelWeights, readParameter, type WeightSet } from '@embedder-rag/weights';
+import { lengthGroups } from './length-groups';
 import { mixSeed } from './random';
 
+/**
+ * The model families (config.json `model_type`) the trainer can fine-tune: BERT-style encoders (BERT's parameter
+ * names and layers), each with how it numbers positions and uses token types.
+ */
+const TRAINABLE_VARIANTS: Readonly<Record<string, (spec: ModelSpec) => BertVariant>> = {
+  bert: () => BERT_VARIANT,
+  'xlm-roberta': xlmRobertaVariant,
+  roberta: xlmRobertaVariant,
+};
+
 /** The model families (config.json `model_type`) the trainer can fine-tune. */
-export const TRAINABLE_FAMILIES: readonly string[] = ['bert'];
+export const TRAINABLE_FAMILIES: readonly string[] = Object.keys(TRAINABLE_VARIANTS);
+
+/** The word-embedding table's checkpoint name. */
+export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
+
+/**
+ * The word-embedding rows one training batch reads, copied into a variable of their own (see
+ * {@link TrainableBert.batchWords}).
+ */
+export interface BatchWords {
+  /** The batch's distinct token ids (padding included), ascending: row i of `table` is word-embedding row rows[i]. */
+  rows: Int32Array;
+  table: tf.Variable;
+}
 
 /** Options of {@link TrainableBert.load}. */
 export interface TrainableBertOptions {
@@ -33,10 +70,14 @@ export class TrainableBert {
   readonly parameters: ReadonlyMap<string, tf.Variable>;
   /** Dropout probabilities from config.json (hidden_dropout_prob, attention_probs_dropout_prob). */
   readonly dropoutRates: { hidden: number; attention: number };
+  /** How the family numbers positions and uses token types. */
+  readonly variant: BertVariant;
   readonly #variablePrefix: string;
+  #batchWordsMade = 0;
 
-  private constructor(spec: ModelSpec, config: BertConfig, tokenizer: TextTokenizer, source: WeightSet, parameters: Map<string, tf.Variable>, prefix: string) {
+  private constructor(spec: ModelSpec, config: BertConfig, variant: BertVariant, tokenizer: TextTokenizer, source: WeightSet, parameters: Map<string, tf.Variable>, prefix: string) {
     this.spec = spec;
+    this.variant = variant;
     this.config = config;
     this.tokenizer = tokenizer;
     this.source = source;
@@ -56,10 +97,11 @@ export class TrainableBert {
    */
   static async load(dir: string, options: TrainableBertOptions = {}): Promise<TrainableBert> {
     const spec = await loadModelSpec(dir);
-    if (!TRAINABLE_FAMILIES.includes(spec.architecture)) {
+    const variantOf = Object.hasOwn(TRAINABLE_VARIANTS, spec.architecture) ? TRAINABLE_VARIANTS[spec.architecture] : undefined;
+    if (!variantOf) {
       throw new EmbedderError(
         'UNSUPPORTED',
-        `cannot fine-tune ${spec.dir}: it is a '${spec.architecture}' model; the trainer fine-tunes these families: ${TRAINABLE_FAMILIES.join(', ')} (BERT encoders such as all-MiniLM-L6-v2, bge-small-en-v1.5, bert-base-uncased)`,
+        `cannot fine-tune ${spec.dir}: it is a '${spec.architecture}' model; the trainer fine-tunes these families: ${TRAINABLE_FAMILIES.join(', ')} (BERT encoders such as all-MiniLM-L6-v2, bge-small-en-v1.5, bert-base-uncased; XLM-RoBERTa ones such as multilingual-e5)`,
         { details: { dir: spec.dir, architecture: spec.architecture, trainable: TRAINABLE_FAMILIES } },
       );
     }
@@ -67,9 +109,12 @@ export class TrainableBert {
     if (spec.dense.length > 0) {
       throw new EmbedderError('UNSUPPORTED', `cannot fine-tune ${spec.dir}: Dense modules after pooling are not trained (the trainer runs Transformer → Pooling → Normalize)`);
     }
-    const maxSeqLength = options.maxSeqLength ?? Math.min(spec.maxSeqLength, config.maxPositionEmbeddings);
-    if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3 || maxSeqLength > config.maxPositionEmbeddings) {
-      throw new EmbedderError('INVALID_CONFIG', `maxSeqLength must be an integer in [3, ${config.maxPositionEmbeddings}], got ${maxSeqLength}`);
+    const variant = variantOf(spec);
+    // Positions counted past the padding index leave padIndex + 1 rows of the table unused.
+    const maxPositions = variant.padIndex === undefined ? config.maxPositionEmbeddings : config.maxPositionEmbeddings - variant.padIndex - 1;
+    const maxSeqLength = options.maxSeqLength ?? Math.min(spec.maxSeqLength, maxPositions);
+    if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3 || maxSeqLength > maxPositions) {
+      throw new EmbedderError('INVALID_CONFIG', `maxSeqLength must be an integer in [3, ${maxPositions}], got ${maxSeqLength}`);
     }
     const tokenizer = await loadTokenizer(spec.dir, { maxSeqLength });
     const source = await openModelWeights(spec.dir, TFJS_WEIGHT_FILES);
@@ -83,7 +128,7 @@ export class TrainableBert {
       for (const variable of parameters.values()) variable.dispose();
       throw error;
     }
-    return new TrainableBert({ ...spec, maxSeqLength }, config, tokenizer, source, parameters, prefix);
+    return new TrainableBert({ ...spec, maxSeqLength }, config, variant, tokenizer, source, parameters, prefix);
   }
 
   /** The checkpoint name of a variable of this model (its tfjs name without the model's prefix). */
@@ -96,13 +141,33 @@ export class TrainableBert {
     return texts.map((text) => this.tokenizer.encode(text));
   }
 
-  #tensors(encodings: readonly TextEncoding[]): EncoderInputs {
+  /**
+   * The word-embedding rows of the tokens in `encodings` as a variable of their own. Training differentiates with
+   * respect to this [distinct tokens, hidden] table instead of the [vocab, hidden] one ({@link embed} reads it with
+   * the ids renumbered), so the embedding gradient is a row per token seen, not a dense 30,522-row table per step;
+   * the rows' sums are the same, in the same order. Dispose the table after the step.
+   */
+  batchWords(encodings: readonly TextEncoding[]): BatchWords {
+    const seen = new Set<number>([this.tokenizer.padId]);
+    for (const encoding of encodings) for (const id of encoding.ids) seen.add(id);
+    const rows = Int32Array.from(seen).sort();
+    const table = tf.tidy(() => tf.variable(tf.gather(this.parameters.get(WORD_EMBEDDINGS)!, tf.tensor1d(rows, 'int32')), true, `${this.#variablePrefix}batch-words-${++this.#batchWordsMade}`));
+    return { rows, table };
+  }
+
+  #tensors(encodings: readonly TextEncoding[], words?: BatchWords): EncoderInputs {
     const batch = this.tokenizer.collate(encodings);
     const shape: [number, number] = [batch.batchSize, batch.sequenceLength];
     const ids = Int32Array.from(batch.inputIds, Number);
     const int32 = (values: Int32Array) => tf.tensor2d(values, shape, 'int32');
+    let lookup = ids;
+    if (words) {
+      const index = new Map<number, number>();
+      words.rows.forEach((row, at) => index.set(row, at));
+      lookup = ids.map((id) => index.get(id)!);
+    }
     return {
-      inputIds: int32(ids),
+      inputIds: int32(lookup),
       attentionMask: int32(Int32Array.from(batch.attentionMask, Number)),
       tokenTypeIds: int32(Int32Array.from(batch.tokenTypeIds, Number)),
       ids,
@@ -111,12 +176,27 @@ export class TrainableBert {
 
   /**
    * Sentence embeddings [texts, hidden] of encoded texts: encoder, the model's pooling, Normalize when modules.json
-   * has it. Differentiable with respect to {@link parameters}; call inside tf.tidy (or a gradient function).
+   * has it. Differentiable with respect to {@link parameters} (with `words`: to its table instead of the word
+   * embeddings); call inside tf.tidy (or a gradient function).
    */
-  embed(encodings: readonly TextEncoding[], dropout?: Dropout): tf.Tensor2D {
-    const inputs = this.#tensors(encodings);
-    const weights = bertWeights((name) => this.parameters.get(name)!, this.config);
-    const hidden = bertForward(inputs, weights, this.config, dropout);
+  embed(encodings: readonly TextEncoding[], dropout?: Dropout, words?: BatchWords): tf.Tensor2D {
+    const weights = bertWeights((name) => (words && name === WORD_EMBEDDINGS ? words.table : this.parameters.get(name)!), this.config);
+    // Texts of similar length run together, each group padded to its own longest (see lengthGroups); the rows come
+    // back in the order given.
+    const groups = lengthGroups(encodings.map((encoding) => encoding.ids.length));
+    if (groups.length === 1) return this.#embedPadded(encodings, weights, dropout, words);
+    const parts = groups.map((group) => this.#embedPadded(group.map((index) => encodings[index]!), weights, dropout, words));
+    const rowOf = new Int32Array(encodings.length);
+    groups.flat().forEach((index, row) => {
+      rowOf[index] = row;
+    });
+    return tf.gather(tf.concat(parts, 0), tf.tensor1d(rowOf, 'int32'));
+  }
+
+  /** {@link embed} of texts padded into one batch. */
+  #embedPadded(encodings: readonly TextEncoding[], weights: BertWeights, dropout: Dropout | undefined, words: BatchWords | undefined): tf.Tensor2D {
+    const inputs = this.#tensors(encodings, words);
+    const hidden = bertStyleForward(inputs, weights, this.config, this.variant, dropout);
     const mask = tf.expandDims(tf.cast(inputs.attentionMask, 'float32'), 2);
     let pooled: tf.Tensor2D;
     switch (this.spec.pooling) {

@@ -191,8 +191,11 @@ export function bertLayer(
   return layerNorm(tf.add<tf.Tensor2D>(output, attended), layer.outputNorm, config.layerNormEps);
 }
 
-/** The forward pass of a BERT-style encoder: last hidden states [batch, seq, hidden]. Call inside tf.tidy. */
-function bertStyleForward(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, variant: BertVariant, dropout: Dropout): tf.Tensor3D {
+/**
+ * The forward pass of a BERT-style encoder: last hidden states [batch, seq, hidden], with `dropout` for the training
+ * mode. Call inside tf.tidy.
+ */
+export function bertStyleForward(inputs: EncoderInputs, weights: BertWeights, config: BertConfig, variant: BertVariant, dropout: Dropout = noDropout): tf.Tensor3D {
   const [batch, sequence] = inputs.inputIds.shape;
   const bias = maskBias(inputs.attentionMask);
   let hidden = embeddings(inputs, weights, config, variant, dropout);
@@ -200,7 +203,8 @@ function bertStyleForward(inputs: EncoderInputs, weights: BertWeights, config: B
   return tf.reshape(hidden, [batch, sequence, config.hiddenSize]);
 }
 
-const BERT_VARIANT: BertVariant = { padIndex: undefined, tokenTypes: true };
+/** BERT's positions (0…seq−1) and token types. */
+export const BERT_VARIANT: BertVariant = { padIndex: undefined, tokenTypes: true };
 
 /**
  * BERT's forward pass on weights from {@link bertWeights}, with `dropout` for the training mode. Every op has a

@@ -1,6 +1,12 @@
+import type { ModelSpec } from '@embedder-rag/core';
 import { ConfigFields } from '../config-fields';
 import type { EncoderFamily } from '../encoder-family';
-import { loadBertStyleEncoder } from './bert';
+import { loadBertStyleEncoder, type BertVariant } from './bert';
+
+/** How (XLM-)RoBERTa differs from BERT: positions counted past pad_token_id, no token types. */
+export function xlmRobertaVariant(model: ModelSpec): BertVariant {
+  return { padIndex: new ConfigFields(model).index('pad_token_id', 1), tokenTypes: false };
+}
 
 /**
  * XLM-RoBERTa (multilingual-e5, bge-m3, paraphrase-multilingual-*) and RoBERTa, which share its modelling code:
@@ -11,5 +17,5 @@ import { loadBertStyleEncoder } from './bert';
 export const xlmRobertaFamily: EncoderFamily = {
   name: 'xlm-roberta',
   modelTypes: ['xlm-roberta', 'roberta'],
-  load: (model, weights) => loadBertStyleEncoder(model, weights, { padIndex: new ConfigFields(model).index('pad_token_id', 1), tokenTypes: false }),
+  load: (model, weights) => loadBertStyleEncoder(model, weights, xlmRobertaVariant(model)),
 };
