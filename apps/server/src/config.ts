@@ -47,6 +47,8 @@ const MODEL_FLAGS = {
   'batch-size': 'EMBEDDER_BATCH_SIZE',
   'cache-size': 'EMBEDDER_CACHE_SIZE',
   'cache-path': 'EMBEDDER_CACHE_PATH',
+  'cache-redis-url': 'EMBEDDER_CACHE_REDIS_URL',
+  'cache-redis-timeout-ms': 'EMBEDDER_CACHE_REDIS_TIMEOUT_MS',
   dtype: 'EMBEDDER_DTYPE',
   device: 'EMBEDDER_DEVICE',
   backend: 'EMBEDDER_BACKEND',

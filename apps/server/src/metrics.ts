@@ -66,20 +66,32 @@ export class ServerMetrics {
         this.set(sources().reduce((sum, source) => sum + source.queuedInputs(), 0));
       },
     });
-    const statGauge = (name: string, help: string, pick: (stats: GeneratorStats) => number) =>
+    // One series per model; a model whose stats lack the value (no shared cache tier) has none.
+    const statGauge = (name: string, help: string, pick: (stats: GeneratorStats) => number | undefined) =>
       new Gauge({
         name,
         help,
         labelNames: ['model'],
         registers,
         collect() {
-          for (const source of sources()) this.set({ model: source.name }, pick(source.stats()));
+          for (const source of sources()) {
+            const value = pick(source.stats());
+            if (value !== undefined) this.set({ model: source.name }, value);
+          }
         },
       });
     statGauge('embedder_cache_hits_total', 'Embedding cache hits since start', (s) => s.cacheHits);
     statGauge('embedder_cache_misses_total', 'Embedding cache misses since start', (s) => s.cacheMisses);
     statGauge('embedder_cache_size', 'Entries in the embedding cache', (s) => s.cacheSize);
     statGauge('embedder_cache_evictions_total', 'Entries evicted from the embedding cache since start', (s) => s.cacheEvictions);
+    // The shared tier (EMBEDDER_CACHE_REDIS_URL).
+    const tierGauge = (name: string, help: string, pick: (tier: NonNullable<GeneratorStats['cacheTier']>) => number) =>
+      statGauge(name, help, (s) => (s.cacheTier === undefined ? undefined : pick(s.cacheTier)));
+    tierGauge('embedder_cache_tier_up', 'Shared cache tier (Redis): 1 while connected, 0 while unreachable (lookups are misses, writes dropped)', (t) => (t.up ? 1 : 0));
+    tierGauge('embedder_cache_tier_hits_total', 'Shared cache tier lookups answered with a valid vector', (t) => t.hits);
+    tierGauge('embedder_cache_tier_misses_total', 'Shared cache tier lookups without a usable vector (absent, refused, or the tier failing)', (t) => t.misses);
+    tierGauge('embedder_cache_tier_rejected_total', 'Shared cache tier values refused: wrong format, dimension or checksum (read as misses)', (t) => t.rejected);
+    tierGauge('embedder_cache_tier_errors_total', 'Shared cache tier commands that failed, timed out, or were skipped while it was down', (t) => t.errors);
     statGauge('embedder_embeddings_total', 'Embeddings produced since start', (s) => s.totalEmbeddings);
     statGauge('embedder_batches_total', 'Inference batches run since start', (s) => s.totalBatches);
     new Gauge({

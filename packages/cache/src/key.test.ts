@@ -86,6 +86,22 @@ describe('fingerprintFile', () => {
     expect(await fingerprintFile(copy)).not.toBe(original);
   });
 
+  it('without the mtime, agrees between copies made at different times and still sees changed content', async () => {
+    const { utimesSync } = await import('node:fs');
+    const first = join(dir, 'first.onnx');
+    const second = join(dir, 'second.onnx');
+    copyFileSync(weights, first);
+    copyFileSync(weights, second);
+    utimesSync(first, new Date('2020-01-01T00:00:00Z'), new Date('2020-01-01T00:00:00Z'));
+    utimesSync(second, new Date('2024-06-01T00:00:00Z'), new Date('2024-06-01T00:00:00Z'));
+    expect(await fingerprintFile(first)).not.toBe(await fingerprintFile(second));
+    expect(await fingerprintFile(first, { includeMtime: false })).toBe(await fingerprintFile(second, { includeMtime: false }));
+    const changed = readFileSync(second);
+    changed[10] = changed[10]! ^ 0xff;
+    writeFileSync(second, changed);
+    expect(await fingerprintFile(second, { includeMtime: false })).not.toBe(await fingerprintFile(first, { includeMtime: false }));
+  });
+
   it('fingerprints small files whole and names a missing path in CACHE_FAILED', async () => {
     const small = join(dir, 'small.bin');
     writeFileSync(small, 'abc');

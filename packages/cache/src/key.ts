@@ -57,12 +57,15 @@ const EDGE_BYTES = 1024 * 1024;
  * MiB (the whole file when it is at most 2 MiB). Reads at most 2 MiB whatever the size, so it costs milliseconds on
  * a 90 MB model. It changes when the file is replaced, rewritten or touched; an edit in the middle of a big file
  * that keeps size and mtime is not seen (weights files are replaced, not patched in place). 64 hex characters.
+ * `includeMtime: false` leaves the mtime out (a cache shared between machines).
  */
-export async function fingerprintFile(path: string): Promise<string> {
+export async function fingerprintFile(path: string, options: { includeMtime?: boolean } = {}): Promise<string> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new EmbedderError('INVALID_INPUT', `${path} is not a file, so it cannot be fingerprinted`);
-    const hash = createHash('sha256').update(`${info.size}:${info.mtimeMs}:`);
+    // Without the mtime, copies of one file on different machines (each downloaded at its own time) agree: what a
+    // cache shared between machines needs. A replacement keeping size and first and last MiB is then not seen.
+    const hash = createHash('sha256').update(options.includeMtime === false ? `${info.size}:` : `${info.size}:${info.mtimeMs}:`);
     const handle = await open(path, 'r');
     try {
       const head = Buffer.alloc(Math.min(info.size, EDGE_BYTES));

@@ -37,3 +37,36 @@ export interface EmbeddingCache {
   /** Flushes and releases the store; the cache must not be used afterwards. */
   close(): Promise<void>;
 }
+
+/** Counters and state of a {@link SharedCacheTier}. */
+export interface SharedCacheTierStats {
+  /** Keys found with a valid value. */
+  hits: number;
+  /** Keys not answered with a usable value: absent, refused (see rejected), or asked while the tier failed. */
+  misses: number;
+  /** Values found but refused: wrong format, dimension or checksum (corrupt, or stored by something else). */
+  rejected: number;
+  /** Commands (a lookup of many keys, a write of many entries) that failed, timed out or were skipped while down. */
+  errors: number;
+  /** True while the store is connected; while false every lookup is a miss and writes are dropped. */
+  up: boolean;
+}
+
+/**
+ * A cache tier shared between processes (server replicas behind a load balancer), e.g. on Redis. Asynchronous, so it
+ * sits behind the synchronous in-process {@link EmbeddingCache}: lookups go to it only for the texts that cache missed.
+ * It never throws for a store failure and never waits longer than its own timeout: an outage reads as misses and
+ * dropped writes, counted in {@link SharedCacheTierStats}, so a request never fails because of the tier.
+ */
+export interface SharedCacheTier {
+  /**
+   * The vectors stored under `keys` (fresh arrays), undefined where absent or refused. A value whose length is not
+   * `dimension` is refused, so a foreign or damaged value is a miss, never a wrong vector.
+   */
+  getMany(keys: readonly string[], dimension: number): Promise<(Float32Array | undefined)[]>;
+  /** Stores the entries (best effort: a failure is counted, not thrown). */
+  setMany(entries: ReadonlyArray<readonly [key: string, vector: Float32Array]>): Promise<void>;
+  stats(): SharedCacheTierStats;
+  /** Closes the connection; the tier must not be used afterwards. */
+  close(): Promise<void>;
+}

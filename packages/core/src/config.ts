@@ -53,6 +53,13 @@ export interface EmbedderSettings {
   cacheTtlMs?: number;
   /** Persistent cache file; undefined = memory only. */
   cachePath?: string;
+  /**
+   * Redis URL (redis:// or rediss://) of a cache tier shared between processes, behind the in-memory cache: server
+   * replicas reuse each other's vectors. An outage reads as misses. undefined = none.
+   */
+  cacheRedisUrl?: string;
+  /** Longest a shared-tier lookup or write may take before it counts as a miss, in ms. @default 250 */
+  cacheRedisTimeoutMs?: number;
   /** Threads inside one operator, shared among the replicas. @default the cores available */
   threads: number;
   /**
@@ -81,6 +88,21 @@ const customModelSchema = z.object({
   dimension: positiveInt('model.dimension', 65536),
 });
 
+/** Why `url` is not a usable Redis URL (`must …`), or undefined when it is one. */
+export function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be a URL like redis://HOST:PORT, got '${url}'`;
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `must use redis:// or rediss://, got '${parsed.protocol}' in '${url}'`;
+  if (parsed.hostname === '') return `must name a host, got '${url}'`;
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) return `must end in a database number (redis://HOST:PORT/0), got '/${db}' in '${url}'`;
+  return undefined;
+}
+
 /** The schema every config source (builder, env, CLI flags) passes through. */
 export const embedderSettingsSchema = z.object({
   model: z.union([z.string().min(1, 'model must not be empty'), customModelSchema]),
@@ -96,6 +118,14 @@ export const embedderSettingsSchema = z.object({
   cacheSize: z.number().int('cacheSize must be a whole number').min(0, 'cacheSize must be from 0 to 100000000').max(100_000_000, 'cacheSize must be from 0 to 100000000'),
   cacheTtlMs: z.number().positive('cacheTtlMs must be more than 0').optional(),
   cachePath: z.string().min(1).optional(),
+  cacheRedisUrl: z
+    .string()
+    .superRefine((url, context) => {
+      const problem = redisUrlProblem(url);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: `cacheRedisUrl ${problem}` });
+    })
+    .optional(),
+  cacheRedisTimeoutMs: positiveInt('cacheRedisTimeoutMs', 60_000).optional(),
   threads: positiveInt('threads', 1024),
   replicas: positiveInt('replicas', 64),
   memoryArena: z.boolean(),
@@ -229,6 +259,11 @@ export class EmbedderConfig {
   withCachePath(cachePath: string): EmbedderConfig {
     return this.#with({ cachePath });
   }
+
+  /** A Redis cache tier shared between processes, behind the in-memory cache (see cacheRedisUrl). */
+  withCacheRedisUrl(cacheRedisUrl: string): EmbedderConfig {
+    return this.#with({ cacheRedisUrl });
+  }
   /** `onnx`, `tfjs`, or `auto`. */
   withBackend(backend: string): EmbedderConfig {
     return this.#with({ backend });
@@ -333,6 +368,11 @@ const envEnum = (...allowed: string[]): EnvParser => (raw, name) => {
   return raw;
 };
 const envString: EnvParser = (raw) => raw;
+const envRedisUrl: EnvParser = (raw, name) => {
+  const problem = redisUrlProblem(raw);
+  if (problem !== undefined) throw new EmbedderError('INVALID_CONFIG', `${name} ${problem}`, { details: { variable: name } });
+  return raw;
+};
 
 /** EMBEDDER_* variables and the setting each one sets. */
 export const ENV_VARIABLES: Readonly<Record<string, [keyof EmbedderSettings, EnvParser]>> = {
@@ -347,6 +387,8 @@ export const ENV_VARIABLES: Readonly<Record<string, [keyof EmbedderSettings, Env
   EMBEDDER_NORMALIZE: ['normalize', envBool],
   EMBEDDER_CACHE_SIZE: ['cacheSize', envInt(0, 100_000_000)],
   EMBEDDER_CACHE_PATH: ['cachePath', envString],
+  EMBEDDER_CACHE_REDIS_URL: ['cacheRedisUrl', envRedisUrl],
+  EMBEDDER_CACHE_REDIS_TIMEOUT_MS: ['cacheRedisTimeoutMs', envInt(1, 60_000)],
   EMBEDDER_THREADS: ['threads', envInt(1, 1024)],
   EMBEDDER_REPLICAS: ['replicas', envInt(1, 64)],
 };

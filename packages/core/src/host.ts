@@ -1,4 +1,5 @@
 import type { DeviceReport } from './backend';
+import type { SharedCacheTierStats } from './cache';
 import type { EmbedderSettings, PresetName } from './config';
 import type { Dtype, PoolingMode } from './types';
 
@@ -78,6 +79,8 @@ export interface GeneratorStats {
   cacheMisses: number;
   cacheSize: number;
   cacheEvictions: number;
+  /** The shared cache tier (cacheRedisUrl), when there is one: its hits, misses, refused values, errors and state. */
+  cacheTier?: SharedCacheTierStats;
   avgBatchTimeMs: number;
   errors: number;
   backend: string;

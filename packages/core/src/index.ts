@@ -25,7 +25,7 @@ export {
 } from './models';
 export { poolHiddenStates, poolBatch, l2NormalizeRows, type HiddenStateShape } from './pooling';
 export { applyDenseLayers, withPostPooling, parseDenseActivation, type DenseActivation, type DenseLayer } from './post-pooling';
-export type { CacheStats, EmbeddingCache } from './cache';
+export type { CacheStats, EmbeddingCache, SharedCacheTier, SharedCacheTierStats } from './cache';
 export type {
   Awaitable,
   BatchEvent,
@@ -58,6 +58,7 @@ export {
   validateSettings,
   settingsFromEnv,
   ENV_VARIABLES,
+  redisUrlProblem,
   type EmbedderSettings,
   type PerformanceConstraints,
   type PresetName,

@@ -1,4 +1,4 @@
-import type { EmbedderSettings, EmbeddingCache, Logger } from '@embedder-rag/core';
+import type { EmbedderSettings, EmbeddingCache, Logger, SharedCacheTier } from '@embedder-rag/core';
 import { createMemoryCache, createTieredCache, openPersistentCache } from '@embedder-rag/cache';
 
 /**
@@ -11,6 +11,21 @@ export function openCache(settings: EmbedderSettings, logger: Logger): Embedding
   if (settings.cachePath === undefined) return memory;
   const persistent = openPersistentCache({ path: settings.cachePath, maxEntries: Math.max(settings.cacheSize, 100_000), ...ttl });
   return degradeToMiss(memory ? createTieredCache(memory, persistent) : persistent, logger);
+}
+
+/**
+ * The shared tier the settings ask for (cacheRedisUrl), or undefined. ioredis loads only when one is asked for. An
+ * unreachable Redis is a degraded start (logged; lookups are misses until it connects), not a failure.
+ */
+export async function openSharedTier(settings: EmbedderSettings, logger: Logger): Promise<SharedCacheTier | undefined> {
+  if (settings.cacheRedisUrl === undefined) return undefined;
+  const { openRedisCacheTier } = await import('@embedder-rag/cache-redis');
+  return openRedisCacheTier({
+    url: settings.cacheRedisUrl,
+    ...(settings.cacheRedisTimeoutMs === undefined ? {} : { timeoutMs: settings.cacheRedisTimeoutMs }),
+    ...(settings.cacheTtlMs === undefined ? {} : { ttlMs: settings.cacheTtlMs }),
+    logger,
+  });
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type EmbeddingHost,
   type EmbeddingCache,
   type Logger,
+  type SharedCacheTier,
   type ModelSpec,
 } from '@embedder-rag/core';
 import { loadModelSpec, resolveModel, type DownloadProgress } from '@embedder-rag/models';
@@ -22,7 +23,7 @@ import { loadTokenizer, type TextEncoding, type TextTokenizer } from '@embedder-
 import { loadDenseLayers } from '@embedder-rag/weights';
 import { batchCosineSimilarity, cosineSimilarity, findTopK, kmeans, type KMeansResult } from '@embedder-rag/similarity';
 import { cacheKey, fingerprintFile } from '@embedder-rag/cache';
-import { openCache } from './cache-setup';
+import { openCache, openSharedTier } from './cache-setup';
 import { calibrate } from './calibrate';
 import { InferenceQueue } from './inference-queue';
 import { validateChunks, validateOptions, validateTexts } from './inputs';
@@ -51,6 +52,8 @@ export class EmbeddingGenerator implements EmbeddingHost {
   readonly #session: BackendSession;
   readonly #tokenizer: TextTokenizer;
   readonly #cache: EmbeddingCache | undefined;
+  /** The cache shared between processes (Redis), asked for what #cache misses. */
+  readonly #sharedTier: SharedCacheTier | undefined;
   readonly #weightsFingerprint: string;
   readonly #queue: InferenceQueue;
   readonly #stats: StatsCollector;
@@ -63,6 +66,7 @@ export class EmbeddingGenerator implements EmbeddingHost {
     session: BackendSession;
     tokenizer: TextTokenizer;
     cache: EmbeddingCache | undefined;
+    sharedTier: SharedCacheTier | undefined;
     weightsFingerprint: string;
     maxQueueInputs?: number;
     tuning: Record<string, unknown>;
@@ -72,6 +76,7 @@ export class EmbeddingGenerator implements EmbeddingHost {
     this.#session = parts.session;
     this.#tokenizer = parts.tokenizer;
     this.#cache = parts.cache;
+    this.#sharedTier = parts.sharedTier;
     this.#weightsFingerprint = parts.weightsFingerprint;
     this.model = {
       id: parts.spec.id,
@@ -143,11 +148,14 @@ export class EmbeddingGenerator implements EmbeddingHost {
       logger,
     });
     let session = pooledSession;
+    let sharedTier: SharedCacheTier | undefined;
     try {
       // Dense modules after pooling run here, the same for every backend; the vector's size is what they produce.
       session = withPostPooling(pooledSession, await loadDenseLayers(spec.dense));
       await warmupSession(session, tokenizer.encodeBatch(['warm-up']).batch);
-      const weightsFingerprint = await fingerprintFile(session.info.modelFile);
+      // A shared tier serves replicas on other machines, whose copies of the weights have other mtimes.
+      const weightsFingerprint = await fingerprintFile(session.info.modelFile, { includeMtime: settings.cacheRedisUrl === undefined });
+      sharedTier = await openSharedTier(settings, logger);
       const cache = openCache(settings, logger);
       logger.info('embedder ready', { model: spec.id, dir: spec.dir, backend: session.info.backend, runtime: session.info.runtime, dtype: settings.dtype, device: session.info.deviceReport ?? session.info.device });
       return new EmbeddingGenerator({
@@ -156,11 +164,13 @@ export class EmbeddingGenerator implements EmbeddingHost {
         session,
         tokenizer,
         cache,
+        sharedTier,
         weightsFingerprint,
         ...(options.maxQueueInputs === undefined ? {} : { maxQueueInputs: options.maxQueueInputs }),
         tuning: { preset: settings.preset, dtype: settings.dtype, batchSize: settings.batchSize, maxBatchTokens: settings.maxBatchTokens, threads: settings.threads, replicas: settings.replicas, memoryArena: settings.memoryArena, ...(settings.constraints ? { constraints: settings.constraints } : {}), ...(calibration ? { calibration: calibration.report } : {}) },
       });
     } catch (error) {
+      await sharedTier?.close();
       await pooledSession.dispose();
       throw error;
     }
@@ -203,14 +213,15 @@ export class EmbeddingGenerator implements EmbeddingHost {
     const truncated = new Array<boolean>(texts.length).fill(false);
 
     // Cache lookups first; texts repeated within the call are computed once.
-    const keys = texts.map((text) => (this.#cache ? this.#key(text, { ...options, normalize, truncate, truncationDirection: direction, prompt }) : ''));
+    const keyed = this.#cache !== undefined || this.#sharedTier !== undefined;
+    const keys = texts.map((text) => (keyed ? this.#key(text, { ...options, normalize, truncate, truncationDirection: direction, prompt }) : ''));
     const firstIndexOfKey = new Map<string, number>();
-    const toCompute: number[] = [];
+    let toCompute: number[] = [];
     const duplicates: Array<[number, number]> = [];
     let cacheHits = 0;
     texts.forEach((_, index) => {
-      if (this.#cache) {
-        const hit = this.#cache.get(keys[index]!);
+      if (keyed) {
+        const hit = this.#cache?.get(keys[index]!);
         if (hit) {
           embeddings[index] = hit;
           cacheHits++;
@@ -225,6 +236,19 @@ export class EmbeddingGenerator implements EmbeddingHost {
       }
       toCompute.push(index);
     });
+
+    // What the in-process cache missed, the shared tier may have (another replica computed it): one round trip.
+    if (this.#sharedTier !== undefined && toCompute.length > 0) {
+      const found = await this.#sharedTier.getMany(toCompute.map((index) => keys[index]!), options.dimensions ?? this.model.dimension);
+      toCompute = toCompute.filter((index, position) => {
+        const vector = found[position];
+        if (vector === undefined) return true;
+        embeddings[index] = vector;
+        cacheHits++;
+        this.#cache?.set(keys[index]!, vector);
+        return false;
+      });
+    }
 
     const tokenizeStart = performance.now();
     const encodings: TextEncoding[] = toCompute.map((index) => {
@@ -252,6 +276,8 @@ export class EmbeddingGenerator implements EmbeddingHost {
         truncated[index] = encodings[position]!.truncated;
         this.#cache?.set(keys[index]!, vector);
       });
+      // Awaited (bounded by the tier's timeout) so that a replica asked next finds what this answer computed.
+      await this.#sharedTier?.setMany(toCompute.map((index) => [keys[index]!, embeddings[index]!] as const));
     }
     for (const [index, first] of duplicates) {
       embeddings[index] = embeddings[first]!;
@@ -397,7 +423,7 @@ export class EmbeddingGenerator implements EmbeddingHost {
   }
 
   getStats(): GeneratorStats {
-    return this.#stats.snapshot(this.#cache?.stats());
+    return this.#stats.snapshot(this.#cache?.stats(), this.#sharedTier?.stats());
   }
 
   /** False once disposed. */
@@ -412,6 +438,7 @@ export class EmbeddingGenerator implements EmbeddingHost {
     await this.#queue.close();
     await this.#session.dispose();
     await this.#cache?.close();
+    await this.#sharedTier?.close();
   }
 
   #assertOpen(): void {

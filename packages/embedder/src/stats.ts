@@ -1,4 +1,4 @@
-import type { CacheStats, PresetName } from '@embedder-rag/core';
+import type { CacheStats, PresetName, SharedCacheTierStats } from '@embedder-rag/core';
 import type { BatchEvent, GeneratorStats, ModelInfo } from './types';
 
 /** Counts what the generator did, for getStats(). */
@@ -34,7 +34,7 @@ export class StatsCollector {
     this.#errors++;
   }
 
-  snapshot(cache: CacheStats | undefined): GeneratorStats {
+  snapshot(cache: CacheStats | undefined, sharedTier?: SharedCacheTierStats): GeneratorStats {
     return {
       totalEmbeddings: this.#embeddings,
       totalBatches: this.#batches,
@@ -43,6 +43,7 @@ export class StatsCollector {
       cacheMisses: this.#misses,
       cacheSize: cache?.size ?? 0,
       cacheEvictions: cache?.evictions ?? 0,
+      ...(sharedTier === undefined ? {} : { cacheTier: sharedTier }),
       avgBatchTimeMs: this.#batches === 0 ? 0 : this.#batchMs / this.#batches,
       errors: this.#errors,
       backend: this.model.backend,
