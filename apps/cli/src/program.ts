@@ -38,7 +38,8 @@ export function createProgram(): Command {
       .option('--progress', 'draw the progress bar on stderr even when it is no terminal')
       .option('--no-progress', 'no progress bar (default: a bar when stderr is a terminal and the vectors are not)')
       .option('--queue <url>', 'distributed mode: queue jobs on this Redis (redis://HOST:PORT) for `embedder worker`s and collect the results')
-      .option('--job-tokens <n>', 'with --queue: tokens per job (default 8192)', parseCount('--job-tokens')),
+      .option('--job-tokens <n>', 'with --queue: tokens per job (default 8192)', parseCount('--job-tokens'))
+      .option('--segment-chunks <n>', 'with --queue: input texts planned and collected at once, bounding the producer\'s memory (default 100000)', parseCount('--segment-chunks')),
   ))).action((texts: string[], flags: EmbedFlags) => runEmbed(texts, flags));
   addQueueCommands(program);
 

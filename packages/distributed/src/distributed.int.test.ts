@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingGenerator } from '@embedder-rag/embedder';
 import { cosine, freePort, modelRoot, readJsonl, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
-import { cleanQueue, parseQueueUrl, queueStatus, runDistributed, startWorker, type EmbeddingWorker } from './index';
+import { cleanQueue, parseQueueUrl, queueStatus, runDistributed, runDistributedStream, startWorker, type EmbeddingWorker } from './index';
 
 // Real Redis, the real model, a worker and a producer in this process (the CLI tests run them as processes).
 let redis: TestRedis;
@@ -62,6 +62,56 @@ describe('distributed mode on a real Redis', () => {
       expect(status.jobs).toMatchObject({ waiting: 0, active: 0, failed: 0 });
     } finally {
       await worker.close();
+    }
+  });
+
+  it('streams the input in segments: the output of a single run, in order, each line once, repeats not re-embedded', async () => {
+    // Batches of one make every vector independent of how the chunks were grouped into jobs, so the two runs must
+    // agree bitwise.
+    const perText = await EmbeddingGenerator.create({ model: 'all-MiniLM-L6-v2', modelPath: modelRoot(), dtype: 'fp32', threads: 1, batchSize: 1, cacheSize: 0 });
+    const input = [...texts.slice(0, 20), texts[2]!, texts[15]!, ...texts.slice(20, 30), texts[0]!, texts[29]!];
+    const address = parseQueueUrl(redis.url);
+    const workers = await Promise.all(['whole', 'segments'].map((queueName) => startWorker({ address, queueName, engine: perText })));
+    try {
+      const whole = new Map<number, Float32Array>();
+      await runDistributed({ address, queueName: 'whole', engine: perText, texts: input, budget: { maxTokens: 1024 }, pollMs: 50, write: (index, vector) => void whole.set(index, vector) });
+      expect(whole.size).toBe(input.length);
+
+      const streamed: Float32Array[] = [];
+      let largestSegment = 0;
+      async function* lines(): AsyncGenerator<{ text: string }> {
+        for (const text of input) yield { text };
+      }
+      const result = await runDistributedStream({
+        address,
+        queueName: 'segments',
+        engine: perText,
+        items: lines(),
+        textOf: (item) => item.text,
+        segmentSize: 7,
+        budget: { maxTokens: 1024 },
+        pollMs: 50,
+        onProgress: ({ segmentLength }) => void (largestSegment = Math.max(largestSegment, segmentLength)),
+        write: (index, vector, item) => {
+          expect(index).toBe(streamed.length);
+          expect(item.text).toBe(input[index]);
+          streamed.push(vector);
+        },
+      });
+      expect(largestSegment).toBe(7);
+      expect(result).toMatchObject({ chunks: input.length, written: input.length, failed: [] });
+      expect(streamed).toHaveLength(input.length);
+      streamed.forEach((vector, i) => expect(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).equals(Buffer.from(whole.get(i)!.buffer, whole.get(i)!.byteOffset, whole.get(i)!.byteLength)), `line ${i}`).toBe(true));
+      // A text repeated in a later segment came from the sink: each distinct text was embedded once.
+      const status = await queueStatus({ address, queueName: 'segments' });
+      expect(status.counters.chunksEmbedded).toBe(new Set(input).size);
+      // Segments of 7: texts[2] (position 20), texts[15] (21) and texts[0] (32) repeat an earlier segment's text;
+      // texts[29] (33) repeats one of its own segment (31), which the plan merges.
+      expect(result.chunksAlreadyDone).toBe(3);
+      expect(result.uniqueChunks).toBe(new Set(input).size + 3);
+    } finally {
+      await Promise.all(workers.map(async (worker) => worker.close()));
+      await perText.dispose();
     }
   });
 

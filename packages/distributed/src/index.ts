@@ -14,5 +14,6 @@ export { type QueueTarget, type RetryPolicy } from './queue';
 export { type QueueCounters } from './sink';
 export { startWorker, type WorkerOptions, type EmbeddingWorker, type JobEvent } from './worker';
 export { runDistributed, type RunOptions, type RunResult, type RunProgress, type FailedChunk } from './producer';
+export { runDistributedStream, DEFAULT_SEGMENT_SIZE, type StreamRunOptions } from './segments';
 export { queueStatus, drainQueue, cleanQueue, type QueueStatus } from './admin';
 export { WorkerMetrics } from './metrics';

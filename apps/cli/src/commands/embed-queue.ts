@@ -12,12 +12,14 @@ import { queueTarget, type QueueFlags } from './queue-flags';
 /** Flags of `embedder embed --queue`. */
 export interface QueuedEmbedFlags extends EmbedFlags, QueueFlags {
   jobTokens?: number;
+  segmentChunks?: number;
 }
 
 /**
- * `embedder embed --queue URL`: the distributed mode's producer and collector. Reads the whole input, queues jobs
- * for the chunks the queue's sink does not hold yet, and writes the output in input order, in the local mode's format,
- * once every chunk is embedded or failed for good. Rerun after an interruption, it embeds nothing twice: the sink
+ * `embedder embed --queue URL`: the distributed mode's producer and collector. Streams the input in segments
+ * (--segment-chunks texts at a time, so memory stays bounded however long the input is), queues jobs for the chunks
+ * the queue's sink does not hold yet, and writes the output in input order, in the local mode's format, once every
+ * chunk of a segment is embedded or failed for good. Rerun after an interruption, it embeds nothing twice: the sink
  * keeps every vector, the output is written again from it.
  */
 export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbedFlags): Promise<void> {
@@ -27,38 +29,37 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
   const config = buildConfig({ ...flags, threads: flags.threads ?? 1, replicas: flags.replicas ?? 1, cacheSize: 0 });
   const logger = createStderrLogger(flags.verbose === true);
   const source = await openTextSource(args, flags);
-  const records: InputRecord[] = [];
-  for await (const record of source.records) records.push(record);
-  if (records.length === 0) throw new EmbedderError('INVALID_INPUT', `input ${source.label} is empty: no text to embed`);
 
-  const { runDistributed } = await import('@embedder-rag/distributed');
+  const { runDistributedStream } = await import('@embedder-rag/distributed');
+  // A file's texts are counted while the model loads, for a bar in input lines.
+  const counting = source.countTotal?.().catch(() => undefined);
   const generator = await createGenerator(config, logger);
   const writer = await openOutput(flags.output, false);
   const toFile = flags.output !== undefined && flags.output !== '-';
   const progress = createProgress({
     enabled: shouldDrawProgress(flags.progress, process.stderr.isTTY === true, process.stdout.isTTY === true, toFile),
-    total: records.length,
+    ...(source.total === undefined ? {} : { total: source.total }),
     forced: flags.progress === true,
   });
+  void counting?.then((total) => total !== undefined && progress.setTotal(total));
   try {
-    const result = await runDistributed({
+    const result = await runDistributedStream<InputRecord>({
       ...target,
       engine: generator,
-      texts: records.map((record) => record.text),
+      items: source.records,
+      textOf: (record) => record.text,
+      ...(flags.segmentChunks === undefined ? {} : { segmentSize: flags.segmentChunks }),
       ...(flags.jobTokens === undefined ? {} : { budget: { maxTokens: flags.jobTokens } }),
       logger,
-      onProgress: ({ chunksTotal, chunksDone, chunksFailed }) => {
-        // Unique chunks scaled to input lines, so the bar ends at the line count like the local mode's.
-        const finished = Math.round(((chunksDone + chunksFailed) / Math.max(chunksTotal, 1)) * records.length);
-        progress.update(finished);
+      onProgress: ({ chunksTotal, chunksDone, chunksFailed, segmentStart, segmentLength }) => {
+        // Unique chunks scaled to the segment's input lines, so the bar ends at the line count like the local mode's.
+        progress.update(segmentStart + Math.round(((chunksDone + chunksFailed) / Math.max(chunksTotal, 1)) * segmentLength));
       },
-      write: (index, vector) => {
-        const record = records[index]!;
-        return writer.write(formatEmbeddingLine(index, vector, 'id' in record ? { value: record.id } : undefined));
-      },
+      write: (index, vector, record) => writer.write(formatEmbeddingLine(index, vector, 'id' in record ? { value: record.id } : undefined)),
     });
     progress.stop();
     await writer.close();
+    if (result.chunks === 0) throw new EmbedderError('INVALID_INPUT', `input ${source.label} is empty: no text to embed`);
     logger.info('done', { ...result, failed: result.failed.length });
     if (result.failed.length > 0) {
       const shown = result.failed.slice(0, 10).map((chunk) => `input ${chunk.indexes.join(',')}: ${chunk.error}`);
