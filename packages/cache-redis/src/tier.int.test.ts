@@ -40,93 +40,96 @@ describe('Redis cache tier', () => {
 
   it('stores compactly and returns the exact vectors; absent keys are misses', async () => {
     await withTier({ url: redis.url, prefix: 'rt:' }, async (tier) => {
-    expect(tier.stats()).toEqual({ hits: 0, misses: 0, rejected: 0, errors: 0, up: true });
-    await tier.setMany([[keyOf('a'), vectorOf(1)], [keyOf('b'), vectorOf(2)]]);
-    const [a, absent, b] = await tier.getMany([keyOf('a'), keyOf('x'), keyOf('b')], DIM);
-    expect(a).toEqual(vectorOf(1));
-    expect(b).toEqual(vectorOf(2));
-    expect(absent).toBeUndefined();
-    expect(await admin.strlen(`rt:${keyOf('a')}`)).toBe(HEADER_BYTES + DIM * 4);
-    expect(tier.stats()).toMatchObject({ hits: 2, misses: 1, rejected: 0, errors: 0 });
-    // Without a TTL the entry stays until Redis evicts it.
-    expect(await admin.pttl(`rt:${keyOf('a')}`)).toBe(-1);
+      expect(tier.stats()).toEqual({ hits: 0, misses: 0, rejected: 0, errors: 0, up: true });
+      await tier.setMany([[keyOf('a'), vectorOf(1)], [keyOf('b'), vectorOf(2)]]);
+      const [a, absent, b] = await tier.getMany([keyOf('a'), keyOf('x'), keyOf('b')], DIM);
+      expect(a).toEqual(vectorOf(1));
+      expect(b).toEqual(vectorOf(2));
+      expect(absent).toBeUndefined();
+      expect(await admin.strlen(`rt:${keyOf('a')}`)).toBe(HEADER_BYTES + DIM * 4);
+      expect(tier.stats()).toMatchObject({ hits: 2, misses: 1, rejected: 0, errors: 0 });
+      // Without a TTL the entry stays until Redis evicts it.
+      expect(await admin.pttl(`rt:${keyOf('a')}`)).toBe(-1);
     });
   });
 
   it('sets the TTL it is given', async () => {
     await withTier({ url: redis.url, prefix: 'ttl:', ttlMs: 3_600_000 }, async (tier) => {
-    await tier.setMany([[keyOf('t'), vectorOf(3)]]);
-    const ttl = await admin.pttl(`ttl:${keyOf('t')}`);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(3_600_000);
+      await tier.setMany([[keyOf('t'), vectorOf(3)]]);
+      const ttl = await admin.pttl(`ttl:${keyOf('t')}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
     });
   });
 
   it('reads a damaged, foreign or other-dimension value as a miss, never as a vector', async () => {
     await withTier({ url: redis.url, prefix: 'bad:' }, async (tier) => {
-    const key = keyOf('victim');
-    const good = encodeVector(key, vectorOf(4));
-    const flipped = Buffer.from(good);
-    flipped[HEADER_BYTES + 100] = flipped[HEADER_BYTES + 100]! ^ 0x01;
-    const planted: Array<[string, Buffer]> = [
-      ['one flipped bit in the floats', flipped],
-      ['cut short', good.subarray(0, good.length - 4)],
-      ['random bytes of the right length', Buffer.from(Array.from({ length: good.length }, (_, i) => (i * 7919) % 256))],
-      ['another key\'s valid value', encodeVector(keyOf('other'), vectorOf(4))],
-      ['a text', Buffer.from('not a vector')],
-      ['another dimension', encodeVector(key, vectorOf(4).subarray(0, 256))],
-    ];
-    for (const [what, value] of planted) {
-      await admin.set(`bad:${key}`, value);
-      const [found] = await tier.getMany([key], DIM);
-      expect(found, what).toBeUndefined();
-    }
-    expect(tier.stats()).toMatchObject({ hits: 0, misses: planted.length, rejected: planted.length, errors: 0 });
-    // The good value reads back, and the decoder refuses it for another dimension.
-    await admin.set(`bad:${key}`, good);
-    expect((await tier.getMany([key], DIM))[0]).toEqual(vectorOf(4));
-    expect(decodeVector(key, good, 256)).toBeUndefined();
+      const key = keyOf('victim');
+      const good = encodeVector(key, vectorOf(4));
+      const flipped = Buffer.from(good);
+      flipped[HEADER_BYTES + 100] = flipped[HEADER_BYTES + 100]! ^ 0x01;
+      const planted: Array<[string, Buffer]> = [
+        ['one flipped bit in the floats', flipped],
+        ['cut short', good.subarray(0, good.length - 4)],
+        ['random bytes of the right length', Buffer.from(Array.from({ length: good.length }, (_, i) => (i * 7919) % 256))],
+        ['another key\'s valid value', encodeVector(keyOf('other'), vectorOf(4))],
+        ['a text', Buffer.from('not a vector')],
+        ['another dimension', encodeVector(key, vectorOf(4).subarray(0, 256))],
+      ];
+      for (const [what, value] of planted) {
+        await admin.set(`bad:${key}`, value);
+        const [found] = await tier.getMany([key], DIM);
+        expect(found, what).toBeUndefined();
+      }
+      expect(tier.stats()).toMatchObject({ hits: 0, misses: planted.length, rejected: planted.length, errors: 0 });
+      // The good value reads back, and the decoder refuses it for another dimension.
+      await admin.set(`bad:${key}`, good);
+      expect((await tier.getMany([key], DIM))[0]).toEqual(vectorOf(4));
+      expect(decodeVector(key, good, 256)).toBeUndefined();
     });
   });
 
   it('turns an outage into misses and dropped writes, reports it, and reconnects by itself', async () => {
     await withTier({ url: redis.url, prefix: 'out:' }, async (tier) => {
-    await tier.setMany([[keyOf('o'), vectorOf(5)]]);
-    await redis.kill();
-    // Every call resolves (never throws) while Redis is gone, whether or not the tier noticed yet.
-    for (let round = 0; round < 5; round++) {
+      await tier.setMany([[keyOf('o'), vectorOf(5)]]);
+      await redis.kill();
+      // Every call resolves (never throws) while Redis is gone, whether or not the tier noticed yet.
+      for (let round = 0; round < 5; round++) {
+        expect(await tier.getMany([keyOf('o')], DIM)).toEqual([undefined]);
+        await tier.setMany([[keyOf('p'), vectorOf(6)]]);
+      }
+      // Each of the ten calls counted once, whether it failed on the closed socket or was skipped as down.
+      expect(tier.stats()).toMatchObject({ hits: 0, misses: 5, errors: 10 });
+      while (tier.stats().up) await sleep(20);
+      await redis.restart();
+      await untilUp(tier);
+      // appendonly is off here: the restarted Redis is empty, so the old entry is a miss; new writes work again.
       expect(await tier.getMany([keyOf('o')], DIM)).toEqual([undefined]);
-      await tier.setMany([[keyOf('p'), vectorOf(6)]]);
-    }
-    // Each of the ten calls counted once, whether it failed on the closed socket or was skipped as down.
-    expect(tier.stats()).toMatchObject({ hits: 0, misses: 5, errors: 10 });
-    while (tier.stats().up) await sleep(20);
-    await redis.restart();
-    await untilUp(tier);
-    // appendonly is off here: the restarted Redis is empty, so the old entry is a miss; new writes work again.
-    expect(await tier.getMany([keyOf('o')], DIM)).toEqual([undefined]);
-    await tier.setMany([[keyOf('o'), vectorOf(5)]]);
-    expect(await tier.getMany([keyOf('o')], DIM)).toEqual([vectorOf(5)]);
+      await tier.setMany([[keyOf('o'), vectorOf(5)]]);
+      expect(await tier.getMany([keyOf('o')], DIM)).toEqual([vectorOf(5)]);
     });
   });
 
   it('answers a stalled Redis with misses after its timeout instead of waiting', async () => {
     await withTier({ url: redis.url, prefix: 'stall:' }, async (tier) => {
-    await tier.setMany([[keyOf('s'), vectorOf(7)]]);
-    redis.process.kill('SIGSTOP');
-    try {
-      // A stopped Redis never answers: only the tier's own timeout ends these calls (the test would hang otherwise).
-      expect(await tier.getMany([keyOf('s')], DIM)).toEqual([undefined]);
-      await tier.setMany([[keyOf('s2'), vectorOf(8)]]);
-      expect(tier.stats().errors).toBe(2);
-    } finally {
-      redis.process.kill('SIGCONT');
-    }
-    await untilUp(tier);
-    // The connection was kept (commandTimeout does not close it); lookups hit again once Redis answers.
-    let found: Float32Array | undefined;
-    while (found === undefined) [found] = await tier.getMany([keyOf('s')], DIM);
-    expect(found).toEqual(vectorOf(7));
+      await tier.setMany([[keyOf('s'), vectorOf(7)]]);
+      redis.process.kill('SIGSTOP');
+      try {
+        // A stopped Redis never answers: only the tier's own timeout ends these calls (the test would hang otherwise).
+        expect(await tier.getMany([keyOf('s')], DIM)).toEqual([undefined]);
+        // After a timeout the tier is paused: it reports down and the next calls are skipped, not waited for.
+        expect(tier.stats()).toMatchObject({ up: false, errors: 1 });
+        await tier.setMany([[keyOf('s2'), vectorOf(8)]]);
+        expect(await tier.getMany([keyOf('s')], DIM)).toEqual([undefined]);
+        expect(tier.stats().errors).toBe(3);
+      } finally {
+        redis.process.kill('SIGCONT');
+      }
+      await untilUp(tier);
+      // The connection was kept (commandTimeout does not close it); after the pause, lookups hit again.
+      let found: Float32Array | undefined;
+      while (found === undefined) [found] = await tier.getMany([keyOf('s')], DIM);
+      expect(found).toEqual(vectorOf(7));
     });
   });
 

@@ -97,16 +97,31 @@ export async function openRedisCacheTier(options: RedisCacheTierOptions): Promis
   });
   if (!isUp()) report('down', 'not connected at start');
 
+  // A Redis that is connected but does not answer (stalled, overloaded, a network black hole) would cost every request
+  // the full timeout until the socket dies. After a timeout the tier is skipped (misses at once) for a pause that
+  // doubles while it keeps timing out (1 s up to 16 s); the first call after the pause probes it again.
+  let pausedUntil = 0;
+  let pauseMs = 0;
+  const usable = (): boolean => isUp() && performance.now() >= pausedUntil;
   const failed = (error: unknown): void => {
     counters.errors++;
-    logger.debug('shared cache tier command failed', { redis: where, reason: error instanceof Error ? error.message : String(error) });
+    const reason = error instanceof Error ? error.message : String(error);
+    if (/timed out|no answer within/.test(reason)) {
+      pauseMs = Math.min(Math.max(pauseMs * 2, 1000), 16_000);
+      pausedUntil = performance.now() + pauseMs;
+      logger.warn('shared cache tier did not answer in time: skipped for a while (lookups are misses)', { redis: where, timeoutMs, pauseMs });
+    }
+    logger.debug('shared cache tier command failed', { redis: where, reason });
+  };
+  const answered = (): void => {
+    pauseMs = 0;
   };
 
   return {
     async getMany(keys, dimension) {
       const found = new Array<Float32Array | undefined>(keys.length).fill(undefined);
       if (keys.length === 0) return found;
-      if (!isUp()) {
+      if (!usable()) {
         counters.errors++;
         counters.misses += keys.length;
         return found;
@@ -119,6 +134,7 @@ export async function openRedisCacheTier(options: RedisCacheTierOptions): Promis
         counters.misses += keys.length;
         return found;
       }
+      answered();
       keys.forEach((key, index) => {
         const value = values[index];
         const vector = value === null || value === undefined ? undefined : decodeVector(key, value, dimension);
@@ -131,7 +147,7 @@ export async function openRedisCacheTier(options: RedisCacheTierOptions): Promis
     },
     async setMany(entries) {
       if (entries.length === 0) return;
-      if (!isUp()) {
+      if (!usable()) {
         counters.errors++;
         return;
       }
@@ -144,11 +160,12 @@ export async function openRedisCacheTier(options: RedisCacheTierOptions): Promis
         const results = await within(pipeline.exec(), timeoutMs);
         const error = results?.find(([commandError]) => commandError !== null)?.[0];
         if (error) failed(error);
+        else answered();
       } catch (error) {
         failed(error);
       }
     },
-    stats: (): SharedCacheTierStats => ({ ...counters, up: isUp() }),
+    stats: (): SharedCacheTierStats => ({ ...counters, up: usable() }),
     async close() {
       client.disconnect();
     },
