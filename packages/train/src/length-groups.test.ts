@@ -16,6 +16,17 @@ describe('lengthGroups', () => {
     }
   });
 
+  it('pads no group beyond maxTokens unless one text alone is longer', () => {
+    const lengths = [10, 12, 11, 13, 300, 12, 10, 11];
+    const groups = lengthGroups(lengths, 1000, 40);
+    expect(groups.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+    for (const group of groups) {
+      const tokens = group.length * Math.max(...group.map((i) => lengths[i]!));
+      expect(tokens <= 40 || group.length === 1, `group ${JSON.stringify(group)} pads ${tokens}`).toBe(true);
+    }
+    expect(groups).toContainEqual([4]);
+  });
+
   it('keeps one group when splitting would not pay for its overhead', () => {
     expect(lengthGroups([10, 11, 12, 10], 32)).toEqual([[0, 3, 1, 2]]);
     expect(lengthGroups([7], 32)).toEqual([[0]]);

@@ -41,6 +41,15 @@ export interface RowGradient {
   values: Float32Array;
 }
 
+/**
+ * A tensor's values as an array the caller may keep and change: wasm's dataSync copies out of its heap, the cpu
+ * runtime's hands out the tensor's own array (for a parameter, possibly a view of the weight file), copied here.
+ */
+export function ownedValues(tensor: tf.Tensor): Float32Array {
+  const values = tensor.dataSync() as Float32Array;
+  return tf.getBackend() === 'wasm' ? values : values.slice();
+}
+
 interface Moments {
   first: Float32Array;
   second: Float32Array;
@@ -103,10 +112,8 @@ export class Optimizer {
     for (const [name, parameter] of parameters) {
       const gradient = gradients.get(name);
       if (!gradient) continue;
-      // wasm's dataSync copies out of its heap; the cpu runtime hands out the variable's own array, which may be a
-      // view of the weight file the model was read from, so it is copied before the update runs in place.
-      const read = parameter.dataSync() as Float32Array;
-      const values = tf.getBackend() === 'wasm' ? read : read.slice();
+      // Not the cpu runtime's own array, which may be a view of the weight file the model was read from.
+      const values = ownedValues(parameter);
       if (this.kind === 'sgd') this.#sgd(values, parameter.shape, gradient, lr, gradientScale);
       else this.#adamw(name, values, parameter.shape, gradient, lr, gradientScale);
       const next = tf.tensor(values, parameter.shape, 'float32');
