@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEmbedderError } from '@embedder-rag/core';
 import { decodeVector } from '@embedder-rag/cache-redis';
 import { EmbeddingGenerator } from '@embedder-rag/embedder';
-import { cosine, freePort, modelRoot, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
+import { cosine, freePort, modelRoot, repoRoot, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
 import { parseServerConfig, type ConfigSources } from './config';
 import type { RunningServer } from './server';
-import { call, startTestServer } from './test-helpers';
+import { call, spawnServer, startTestServer } from './test-helpers';
 
 const texts = readFileSync(sharedFile('data/bench/short.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '').slice(0, 50);
 const PREFIX = 'embedder:cache:';
@@ -169,6 +170,28 @@ describe('shared cache tier on Redis', () => {
     } finally {
       await lonely.close();
     }
+  });
+
+  it('the built server: an unreachable Redis is logged as a degraded start; a malformed URL exits 2 with one line', async () => {
+    const main = join(repoRoot, 'apps/server/dist/main.js');
+    const degraded = await spawnServer(main, { EMBEDDER_CACHE_REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      const warning = degraded.output.find((line) => line.includes('shared cache tier unreachable'));
+      expect(warning, degraded.output.join('\n')).toMatch(/"level":40/);
+      expect((await embedOne(degraded.url, texts[4]!)).status).toBe(200);
+    } finally {
+      degraded.child.kill('SIGTERM');
+      await degraded.exited;
+    }
+    const failure = await spawnServer(main, { EMBEDDER_CACHE_REDIS_URL: 'http://127.0.0.1:6379' }).then(
+      (server) => {
+        server.child.kill('SIGKILL');
+        return undefined;
+      },
+      (caught: unknown) => caught as Error,
+    );
+    expect(failure?.message).toMatch(/server exited \(2\) before ready/);
+    expect(failure!.message.trim().split('\n').at(-1)).toBe("embedder-server: INVALID_CONFIG: EMBEDDER_CACHE_REDIS_URL must use redis:// or rediss://, got 'http:' in 'http://127.0.0.1:6379'");
   });
 
   it('a malformed URL stops the start with INVALID_CONFIG naming the variable or the flag', () => {

@@ -77,6 +77,8 @@ export class ModelHost implements EmbeddingHost {
         listeners.message = (message: WorkerMessage) => {
           if ('type' in message && message.type === 'ready') resolve(message);
           else if ('type' in message && message.type === 'failed') reject(deserializeError(message.error));
+          // Warnings while loading (a shared cache tier that cannot be reached: a degraded start) are logged too.
+          else if ('type' in message && message.type === 'log') logger[message.level](message.message, message.fields);
         };
         listeners.error = reject;
         listeners.exit = (code: number) => reject(new EmbedderError('BACKEND_UNAVAILABLE', `model worker exited with code ${code} while loading`));
