@@ -9,7 +9,8 @@ const depConstraints = [
   // Every project may use the shared build config; tests may use the private test-fixtures (paths, reference data).
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['scope:core', 'type:build', 'scope:fixtures'] },
   { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['type:build'] },
-  { sourceTag: 'type:backend', onlyDependOnLibsWithTags: ['scope:core', 'scope:weights', 'scope:quantize', 'type:build', 'scope:fixtures', 'scope:testkit'] },
+  // Backends may run sessions on worker threads through the one worker-thread channel (packages/worker-channel).
+  { sourceTag: 'type:backend', onlyDependOnLibsWithTags: ['scope:core', 'scope:weights', 'scope:quantize', 'scope:worker-channel', 'type:build', 'scope:fixtures', 'scope:testkit'] },
   {
     sourceTag: 'type:facade',
     onlyDependOnLibsWithTags: ['scope:core', 'type:lib', 'type:backend', 'type:build', 'scope:fixtures'],

@@ -1,0 +1,20 @@
+import type { SerializedError } from '@embedder-rag/core';
+
+/**
+ * The calls a worker answers: op name → what a call sends and what its answer is. Both sides are typed from one
+ * such map, declared once beside the worker script.
+ */
+export type Calls = Record<string, { payload: unknown; result: unknown }>;
+
+/** Parent → worker. */
+export type ParentMessage =
+  | { kind: 'call'; id: number; op: string; payload: unknown }
+  | { kind: 'abort'; id: number; reason: SerializedError };
+
+/** Worker → parent. */
+export type WorkerMessage =
+  | { kind: 'ready'; value: unknown }
+  | { kind: 'failed'; error: SerializedError }
+  | { kind: 'reply'; id: number; ok: true; value: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError }
+  | { kind: 'event'; event: unknown };

@@ -1,0 +1,82 @@
+import { parentPort, type Transferable } from 'node:worker_threads';
+import { EmbedderError, deserializeError, serializeError } from '@embedder-rag/core';
+import type { Calls, ParentMessage, WorkerMessage } from './protocol';
+
+/** What a handler gets besides the payload. */
+export interface CallContext {
+  /** Fires when the caller aborts this call (its reason is the caller's, e.g. an AbortError). */
+  readonly signal: AbortSignal;
+  /** Buffers of the result to move to the caller instead of copying them; the handler must not touch them afterwards. */
+  readonly transfer: Transferable[];
+}
+
+/** One handler per call of `C`. */
+export type Handlers<C extends Calls> = {
+  [K in keyof C]: (payload: C[K]['payload'], call: CallContext) => C[K]['result'] | Promise<C[K]['result']>;
+};
+
+/** What a worker's setup hands to {@link serveChannel}: the answer to the parent's start, and the handlers. */
+export interface Service<C extends Calls, Ready> {
+  ready: Ready;
+  handlers: Handlers<C>;
+}
+
+/**
+ * Serves a {@link WorkerChannel} from this worker thread. `setup` loads what the worker owns (a model, a session);
+ * when it throws, the parent's start() rejects with that error and the worker ends. `emit` sends an event to the
+ * parent's onEvent, in order with the answers. Calls run concurrently; a handler's error reaches the caller with
+ * its EmbedderError code, and a result that cannot be cloned fails its call instead of never answering.
+ */
+export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
+  setup: (emit: (event: Event) => void) => Service<C, Ready> | Promise<Service<C, Ready>>,
+): void {
+  const port = parentPort;
+  if (port === null) throw new EmbedderError('UNSUPPORTED', 'serveChannel runs in a worker thread (started by WorkerChannel.start)');
+  const post = (message: WorkerMessage, transfer?: readonly Transferable[]): void => port.postMessage(message, transfer);
+  const emit = (event: Event): void => post({ kind: 'event', event });
+
+  void (async () => {
+    let service: Service<C, Ready>;
+    try {
+      service = await setup(emit);
+    } catch (error) {
+      post({ kind: 'failed', error: serializeError(error) });
+      return;
+    }
+    const aborts = new Map<number, AbortController>();
+    port.on('message', (message: ParentMessage) => {
+      if (message.kind === 'abort') {
+        aborts.get(message.id)?.abort(deserializeError(message.reason));
+        return;
+      }
+      const controller = new AbortController();
+      aborts.set(message.id, controller);
+      void answer(service.handlers, message, { signal: controller.signal, transfer: [] }, post).finally(() => aborts.delete(message.id));
+    });
+    post({ kind: 'ready', value: service.ready });
+  })();
+}
+
+async function answer<C extends Calls>(
+  handlers: Handlers<C>,
+  call: Extract<ParentMessage, { kind: 'call' }>,
+  context: CallContext,
+  post: (message: WorkerMessage, transfer?: readonly Transferable[]) => void,
+): Promise<void> {
+  let value: unknown;
+  try {
+    const byName = handlers as unknown as Record<string, (payload: unknown, call: CallContext) => unknown>;
+    const handler = Object.hasOwn(byName, call.op) ? byName[call.op] : undefined;
+    if (handler === undefined) throw new EmbedderError('UNSUPPORTED', `this worker has no call '${call.op}' (it has: ${Object.keys(handlers).join(', ')})`);
+    value = await handler(call.payload, context);
+  } catch (error) {
+    post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
+    return;
+  }
+  try {
+    post({ kind: 'reply', id: call.id, ok: true, value }, context.transfer);
+  } catch (error) {
+    // The result cannot be cloned (or a listed buffer cannot move): answer with why rather than not at all.
+    post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
+  }
+}

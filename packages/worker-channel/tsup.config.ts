@@ -1,0 +1,2 @@
+import { embedderTsup } from '@embedder-rag/tsup-config';
+export default embedderTsup();
