@@ -1,20 +1,18 @@
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import {
-  EmbedderError,
-  deserializeError,
-  type BatchEvent,
-  type EmbedderSettings,
-  type EmbeddingHost,
-  type EmbedOptions,
-  type EmbedResult,
-  type GeneratorStats,
-  type Logger,
-  type ModelInfo,
-  type PromptOptions,
-  type SerializedError,
-  type TokenInfo,
+import type {
+  BatchEvent,
+  EmbedderSettings,
+  EmbeddingHost,
+  EmbedOptions,
+  EmbedResult,
+  GeneratorStats,
+  Logger,
+  ModelInfo,
+  PromptOptions,
+  TokenInfo,
 } from '@embedder-rag/core';
+import { WorkerChannel } from '@embedder-rag/worker-channel';
+import type { ModelCalls, ModelEvent, ModelReady, ModelWorkerInit } from './model-worker';
 
 /** The worker script beside this module: model-worker.js when built, model-worker.ts when run from sources. */
 function workerUrl(): URL {
@@ -22,115 +20,61 @@ function workerUrl(): URL {
   return existsSync(built) ? built : new URL('./model-worker.ts', import.meta.url);
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  inputs: number;
-}
-
-type WorkerMessage =
-  | { type: 'ready'; model: ModelInfo; settings: EmbedderSettings; stats: GeneratorStats }
-  | { type: 'failed'; error: SerializedError }
-  | { type: 'batch'; event: BatchEvent; stats?: GeneratorStats }
-  | { type: 'log'; level: 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
-  | { id: number; ok: true; value: unknown; stats?: GeneratorStats }
-  | { id: number; ok: false; error: SerializedError; stats?: GeneratorStats };
-
 /**
  * One model in its own worker thread (see model-worker.ts for why): core's EmbeddingHost, made asynchronous.
- * Results and errors (EmbedderError codes included) cross the thread intact.
+ * Results and errors (EmbedderError codes included) cross the thread intact; a worker that stops fails its
+ * calls with DISPOSED (@embedder-rag/worker-channel).
  */
 export class ModelHost implements EmbeddingHost {
   readonly model: ModelInfo;
   readonly settings: Readonly<EmbedderSettings>;
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, Pending>();
+  readonly #channel: WorkerChannel<ModelCalls, ModelReady, ModelEvent>;
   readonly #batchListeners = new Set<(event: BatchEvent) => void>();
-  #nextId = 1;
   #queued = 0;
-  #exited: Error | undefined;
   #stats: GeneratorStats;
 
-  private constructor(worker: Worker, model: ModelInfo, settings: EmbedderSettings, stats: GeneratorStats, logger: Logger) {
-    this.#worker = worker;
+  private constructor(channel: WorkerChannel<ModelCalls, ModelReady, ModelEvent>) {
+    this.#channel = channel;
+    const { model, settings, stats } = channel.ready;
     this.#stats = stats;
     this.model = model;
     this.settings = Object.freeze(settings);
-    worker.on('message', (message: WorkerMessage) => this.#receive(message, logger));
-    worker.on('error', (error) => logger.error('model worker failed', { model: model.id, error: error.message }));
-    worker.on('exit', (code) => {
-      this.#exited = new EmbedderError('DISPOSED', `the worker of model '${model.id}' has stopped (exit code ${code})`);
-      for (const pending of this.#pending.values()) pending.reject(this.#exited);
-      this.#pending.clear();
-      this.#queued = 0;
-    });
   }
 
   /** Starts a worker and loads the model in it; rejects with the facade's error when it cannot load. */
   static async start(settings: Partial<EmbedderSettings>, maxQueueInputs: number, logger: Logger): Promise<ModelHost> {
-    // execArgv [] so a test runner's flags (loaders, conditions) do not leak into the worker.
-    const worker = new Worker(workerUrl(), { workerData: { settings, maxQueueInputs }, execArgv: [] });
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter listeners take any arguments
-      const listeners: Record<string, (...args: any[]) => void> = {};
-      const ready = await new Promise<{ model: ModelInfo; settings: EmbedderSettings; stats: GeneratorStats }>((resolve, reject) => {
-        listeners.message = (message: WorkerMessage) => {
-          if ('type' in message && message.type === 'ready') resolve(message);
-          else if ('type' in message && message.type === 'failed') reject(deserializeError(message.error));
-          // Warnings while loading (a shared cache tier that cannot be reached: a degraded start) are logged too.
-          else if ('type' in message && message.type === 'log') logger[message.level](message.message, message.fields);
-        };
-        listeners.error = reject;
-        listeners.exit = (code: number) => reject(new EmbedderError('BACKEND_UNAVAILABLE', `model worker exited with code ${code} while loading`));
-        for (const [event, listener] of Object.entries(listeners)) worker.on(event, listener);
-      }).finally(() => {
-        // Only ours: Worker keeps internal listeners (they start its message port) that must stay.
-        for (const [event, listener] of Object.entries(listeners)) worker.off(event, listener);
-      });
-      return new ModelHost(worker, ready.model, ready.settings, ready.stats, logger);
-    } catch (error) {
-      await worker.terminate();
-      throw error;
-    }
-  }
-
-  #receive(message: WorkerMessage, logger: Logger): void {
-    if ('type' in message) {
-      if (message.type === 'batch') {
-        if (message.stats) this.#stats = message.stats;
-        for (const listener of this.#batchListeners) listener(message.event);
-      }
-      else if (message.type === 'log') logger[message.level](message.message, { model: this.model.id, ...message.fields });
-      return;
-    }
-    if (message.stats) this.#stats = message.stats;
-    const pending = this.#pending.get(message.id);
-    if (pending === undefined) return;
-    this.#pending.delete(message.id);
-    this.#queued -= pending.inputs;
-    if (message.ok) pending.resolve(message.value);
-    else pending.reject(deserializeError(message.error));
-  }
-
-  #call<T>(op: string, payload: Record<string, unknown>, inputs = 0, signal?: AbortSignal): Promise<T> {
-    if (this.#exited !== undefined) return Promise.reject(this.#exited);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject, inputs });
-      this.#queued += inputs;
-      this.#worker.postMessage({ id, op, ...payload });
-      if (signal !== undefined) {
-        const abort = () => this.#worker.postMessage({ id, op: 'abort' });
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-      }
+    // Events may come before the host exists (warnings while loading): logs are handled without it.
+    const loaded: { host?: ModelHost } = {};
+    const name = typeof settings.model === 'string' ? settings.model : 'default';
+    const channel = await WorkerChannel.start<ModelCalls, ModelReady, ModelEvent>(workerUrl(), {
+      name: `the worker of model '${name}'`,
+      workerData: { settings, maxQueueInputs } satisfies ModelWorkerInit,
+      // No inherited flags: a test runner's loaders and conditions must not leak into the worker.
+      execArgv: [],
+      onEvent: (event) => {
+        if (event.type === 'log') logger[event.level](event.message, { model: loaded.host?.model.id ?? name, ...event.fields });
+        else if (loaded.host !== undefined) loaded.host.#receive(event);
+      },
+      onError: (error) => logger.error('model worker failed', { model: loaded.host?.model.id ?? name, error: error.message }),
     });
+    loaded.host = new ModelHost(channel);
+    return loaded.host;
+  }
+
+  #receive(event: Exclude<ModelEvent, { type: 'log' }>): void {
+    if (event.stats) this.#stats = event.stats;
+    if (event.type === 'batch') for (const listener of this.#batchListeners) listener(event.event);
   }
 
   /** EmbeddingGenerator.embedWithDetails in the worker; `signal` drops the work if it has not started. */
-  embedWithDetails(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
+  async embedWithDetails(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
     const { signal, ...rest } = options;
-    return this.#call<EmbedResult>('embed', { texts, options: rest }, texts.length, signal);
+    this.#queued += texts.length;
+    try {
+      return await this.#channel.call('embed', { texts, options: rest }, signal === undefined ? {} : { signal });
+    } finally {
+      this.#queued -= texts.length;
+    }
   }
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
@@ -138,15 +82,15 @@ export class ModelHost implements EmbeddingHost {
   }
 
   tokenize(texts: string[], options: PromptOptions & { addSpecialTokens?: boolean } = {}): Promise<TokenInfo[][]> {
-    return this.#call('tokenize', { texts, options });
+    return this.#channel.call('tokenize', { texts, options });
   }
 
   countTokens(texts: string[], options: PromptOptions = {}): Promise<number[]> {
-    return this.#call('countTokens', { texts, options });
+    return this.#channel.call('countTokens', { texts, options });
   }
 
   decode(ids: number[][], options: { skipSpecialTokens?: boolean } = {}): Promise<string[]> {
-    return this.#call('decode', { ids, skipSpecialTokens: options.skipSpecialTokens ?? true });
+    return this.#channel.call('decode', { ids, options });
   }
 
   /** The generator's stats as of its last batch or answer (never waits for a running batch). */
@@ -156,7 +100,7 @@ export class ModelHost implements EmbeddingHost {
 
   /** False once the worker thread has stopped (crashed or disposed). */
   get alive(): boolean {
-    return this.#exited === undefined;
+    return this.#channel.alive;
   }
 
   /** Inputs sent to the worker and not answered yet (waiting or running). */
@@ -171,11 +115,11 @@ export class ModelHost implements EmbeddingHost {
 
   /** Disposes the generator in the worker (flushing its persistent cache), then ends the thread. */
   async dispose(): Promise<void> {
-    if (this.#exited !== undefined) return;
+    if (!this.#channel.alive) return;
     try {
-      await this.#call('dispose', {});
+      await this.#channel.call('dispose', undefined);
     } finally {
-      await this.#worker.terminate();
+      await this.#channel.close();
     }
   }
 }

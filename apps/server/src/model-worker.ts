@@ -5,83 +5,85 @@
  * the facade merges them into the next batch. Plain type-strippable TypeScript with package imports only, so Node
  * runs it from src/ (tests) and from dist/ (built) alike.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
-import { serializeError, type EmbedOptions, type EmbedderSettings, type PromptOptions } from '@embedder-rag/core';
+import { serveChannel } from '@embedder-rag/worker-channel';
+import type {
+  BatchEvent,
+  EmbedOptions,
+  EmbedResult,
+  EmbedderSettings,
+  GeneratorStats,
+  ModelInfo,
+  PromptOptions,
+  TokenInfo,
+} from '@embedder-rag/core';
 
-interface WorkerInput {
+/** What ModelHost hands the worker. */
+export interface ModelWorkerInit {
   settings: Partial<EmbedderSettings>;
   maxQueueInputs: number;
 }
 
-type Call =
-  | { id: number; op: 'embed'; texts: string[]; options: Omit<EmbedOptions, 'signal'> }
-  | { id: number; op: 'abort' }
-  | { id: number; op: 'tokenize'; texts: string[]; options: PromptOptions & { addSpecialTokens?: boolean } }
-  | { id: number; op: 'countTokens'; texts: string[]; options: PromptOptions }
-  | { id: number; op: 'decode'; ids: number[][]; skipSpecialTokens: boolean }
-  | { id: number; op: 'dispose' };
+/** The generator's calls, as the worker answers them. */
+export type ModelCalls = {
+  embed: { payload: { texts: string[]; options: Omit<EmbedOptions, 'signal'> }; result: EmbedResult };
+  tokenize: { payload: { texts: string[]; options: PromptOptions & { addSpecialTokens?: boolean } }; result: TokenInfo[][] };
+  countTokens: { payload: { texts: string[]; options: PromptOptions }; result: number[] };
+  decode: { payload: { ids: number[][]; options: { skipSpecialTokens?: boolean } }; result: string[] };
+  dispose: { payload: undefined; result: undefined };
+};
 
-const port = parentPort!;
-const input = workerData as WorkerInput;
-const aborts = new Map<number, AbortController>();
-let disposed = false;
+/** The loaded model, answered to start. */
+export interface ModelReady {
+  model: ModelInfo;
+  settings: EmbedderSettings;
+  stats: GeneratorStats;
+}
 
-async function main(): Promise<void> {
-  let generator: EmbeddingGenerator;
-  try {
-    generator = await EmbeddingGenerator.create(EmbedderConfig.create(input.settings), {
-      maxQueueInputs: input.maxQueueInputs,
-      logger: {
-        debug: () => {},
-        info: () => {},
-        warn: (message, fields) => port.postMessage({ type: 'log', level: 'warn', message, fields }),
-        error: (message, fields) => port.postMessage({ type: 'log', level: 'error', message, fields }),
-      },
-    });
-  } catch (error) {
-    port.postMessage({ type: 'failed', error: serializeError(error) });
-    return;
-  }
-  // Stats travel with every batch and every answer, so the HTTP thread reads them without waiting on this one.
-  generator.onBatch((event) => port.postMessage({ type: 'batch', event, stats: disposed ? undefined : generator.getStats() }));
-  port.postMessage({ type: 'ready', model: generator.model, settings: generator.settings, stats: generator.getStats() });
+/** Sent of the worker's own accord: batches and the stats after every batch and call, and warnings. */
+export type ModelEvent =
+  | { type: 'batch'; event: BatchEvent; stats?: GeneratorStats }
+  | { type: 'stats'; stats: GeneratorStats }
+  | { type: 'log'; level: 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
 
-  port.on('message', (call: Call) => {
-    if (call.op === 'abort') {
-      aborts.get(call.id)?.abort(new DOMException('client disconnected', 'AbortError'));
-      return;
-    }
-    void handle(generator, call).then(
-      // After dispose() the cache is closed: no stats then.
-      (value) => port.postMessage({ id: call.id, ok: true, value, stats: disposed ? undefined : generator.getStats() }),
-      (error: unknown) => port.postMessage({ id: call.id, ok: false, error: serializeError(error), stats: disposed ? undefined : generator.getStats() }),
-    );
+const input = workerData as ModelWorkerInit;
+
+serveChannel<ModelCalls, ModelReady, ModelEvent>(async (emit) => {
+  const generator = await EmbeddingGenerator.create(EmbedderConfig.create(input.settings), {
+    maxQueueInputs: input.maxQueueInputs,
+    logger: {
+      debug: () => {},
+      info: () => {},
+      warn: (message, fields) => emit({ type: 'log', level: 'warn', message, ...(fields === undefined ? {} : { fields }) }),
+      error: (message, fields) => emit({ type: 'log', level: 'error', message, ...(fields === undefined ? {} : { fields }) }),
+    },
   });
-}
-
-async function handle(generator: EmbeddingGenerator, call: Exclude<Call, { op: 'abort' }>): Promise<unknown> {
-  switch (call.op) {
-    case 'embed': {
-      const controller = new AbortController();
-      aborts.set(call.id, controller);
+  let disposed = false;
+  // Stats travel with every batch and before every answer, so the HTTP thread reads them without waiting on this
+  // one. After dispose() the cache is closed: no stats then.
+  generator.onBatch((event) => emit({ type: 'batch', event, ...(disposed ? {} : { stats: generator.getStats() }) }));
+  const withStats =
+    <P, R>(handler: (payload: P, signal: AbortSignal) => R | Promise<R>) =>
+    async (payload: P, call: { signal: AbortSignal }): Promise<R> => {
       try {
-        return await generator.embedWithDetails(call.texts, { ...call.options, signal: controller.signal });
+        return await handler(payload, call.signal);
       } finally {
-        aborts.delete(call.id);
+        if (!disposed) emit({ type: 'stats', stats: generator.getStats() });
       }
-    }
-    case 'tokenize':
-      return generator.tokenize(call.texts, call.options);
-    case 'countTokens':
-      return generator.countTokens(call.texts, call.options);
-    case 'decode':
-      return generator.decode(call.ids, { skipSpecialTokens: call.skipSpecialTokens });
-    case 'dispose':
-      disposed = true;
-      await generator.dispose();
-      return undefined;
-  }
-}
-
-void main();
+    };
+  return {
+    ready: { model: generator.model, settings: generator.settings, stats: generator.getStats() },
+    handlers: {
+      embed: withStats(({ texts, options }: ModelCalls['embed']['payload'], signal) => generator.embedWithDetails(texts, { ...options, signal })),
+      tokenize: withStats(({ texts, options }: ModelCalls['tokenize']['payload']) => generator.tokenize(texts, options)),
+      countTokens: withStats(({ texts, options }: ModelCalls['countTokens']['payload']) => generator.countTokens(texts, options)),
+      decode: withStats(({ ids, options }: ModelCalls['decode']['payload']) => generator.decode(ids, options)),
+      dispose: async () => {
+        disposed = true;
+        await generator.dispose();
+        return undefined;
+      },
+    },
+  };
+});
