@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
-import { EmbedderError } from '@embedder-rag/core';
-import type { ReplicaCall, ReplicaInit, ReplicaReply } from './onnx-worker';
+import { WorkerChannel } from '@embedder-rag/worker-channel';
+import type { ReplicaCalls, ReplicaInit, ReplicaReady } from './onnx-worker';
 
 /** One output of a run: its values, its shape, and release() once they have been read. */
 export interface ReplicaOutput {
@@ -41,64 +40,23 @@ function workerScript(): URL {
   return existsSync(built) ? built : new URL('./onnx-worker.ts', import.meta.url);
 }
 
-interface PendingCall {
-  resolve(output: ReplicaOutput): void;
-  reject(error: Error): void;
-}
-
 /** A session on its own worker thread: batches on different replicas run side by side. */
 export async function loadWorkerReplica(file: string, sessionOptions: Ort.InferenceSession.SessionOptions): Promise<Replica> {
-  const worker = new Worker(workerScript(), { workerData: { file, sessionOptions } satisfies ReplicaInit });
-  const names = await new Promise<{ inputNames: string[]; outputNames: string[] }>((resolve, reject) => {
-    const onExit = (code: number): void => reject(new Error(`the onnxruntime worker exited with code ${code} while loading`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', (reply: ReplicaReply) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if (reply.type === 'ready') resolve(reply);
-      else reject(new Error(reply.type === 'failed' ? reply.message : `unexpected '${reply.type}' from the onnxruntime worker`));
-    });
-  }).catch(async (error: unknown) => {
-    await worker.terminate();
-    throw error;
+  const channel = await WorkerChannel.start<ReplicaCalls, ReplicaReady>(workerScript(), {
+    name: 'the onnxruntime worker',
+    workerData: { file, sessionOptions } satisfies ReplicaInit,
+    // No inherited flags: a test runner's export conditions would make the worker load workspace sources.
+    execArgv: [],
+    // An idle replica does not keep the process alive, as a session on the calling thread would not.
+    unrefWhenIdle: true,
   });
-
-  const pending = new Map<number, PendingCall>();
-  let nextId = 0;
-  let broken: Error | undefined;
-  const failAll = (error: Error): void => {
-    broken ??= error;
-    for (const call of pending.values()) call.reject(error);
-    pending.clear();
-  };
-  worker.on('message', (reply: ReplicaReply) => {
-    if (reply.type !== 'result' && reply.type !== 'error') return;
-    const call = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
-    if (reply.type === 'result') call?.resolve({ data: reply.data, dims: reply.dims, release: () => {} });
-    else call?.reject(new Error(reply.message));
-  });
-  worker.on('error', (error) => failAll(error));
-  worker.on('exit', (code) => failAll(new EmbedderError('DISPOSED', `the onnxruntime worker has stopped (exit code ${code})`)));
-  // An idle replica does not keep the process alive, as a session on the calling thread would not.
-  worker.unref();
-
   return {
-    inputNames: names.inputNames,
-    outputNames: names.outputNames,
-    run(inputs, dims, output) {
-      if (broken) return Promise.reject(broken);
-      const id = nextId++;
-      return new Promise<ReplicaOutput>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, inputs, dims, output } satisfies ReplicaCall);
-      });
+    inputNames: channel.ready.inputNames,
+    outputNames: channel.ready.outputNames,
+    async run(inputs, dims, output) {
+      const result = await channel.call('run', { inputs, dims, output });
+      return { data: result.data, dims: result.dims, release: () => {} };
     },
-    async release() {
-      await worker.terminate();
-    },
+    release: () => channel.close(),
   };
 }
