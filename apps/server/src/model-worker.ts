@@ -7,7 +7,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { EmbedderConfig, EmbeddingGenerator } from '@embedder-rag/embedder';
-import { serveChannel } from '@embedder-rag/worker-channel';
+import { serveChannel, type CallContext } from '@embedder-rag/worker-channel';
 import type {
   BatchEvent,
   EmbedOptions,
@@ -60,16 +60,17 @@ serveChannel<ModelCalls, ModelReady, ModelEvent>(async (emit) => {
     },
   });
   let disposed = false;
-  // Stats travel with every batch and before every answer, so the HTTP thread reads them without waiting on this
-  // one. After dispose() the cache is closed: no stats then.
+  // Stats travel with every batch and every answer, so the HTTP thread reads them without waiting on this one.
+  // After dispose() the cache is closed: no stats then.
   generator.onBatch((event) => emit({ type: 'batch', event, ...(disposed ? {} : { stats: generator.getStats() }) }));
   const withStats =
     <P, R>(handler: (payload: P, signal: AbortSignal) => R | Promise<R>) =>
-    async (payload: P, call: { signal: AbortSignal }): Promise<R> => {
+    async (payload: P, call: CallContext<ModelEvent>): Promise<R> => {
       try {
         return await handler(payload, call.signal);
       } finally {
-        if (!disposed) emit({ type: 'stats', stats: generator.getStats() });
+        // In the answer's own message: the stats are current when the call settles, at no extra message.
+        if (!disposed) call.events.push({ type: 'stats', stats: generator.getStats() });
       }
     };
   return {

@@ -42,6 +42,10 @@ describe('WorkerChannel', () => {
     expect(answers).toEqual([{ a: 1 }, [1, 'two', null]]);
     expect(events).toEqual([{ type: 'loading' }, { type: 'answering', op: 'echo' }, { type: 'answering', op: 'echo' }]);
     expect(channel.inFlight).toBe(0);
+    // An event attached to an answer (one message) is delivered before the call settles.
+    const attached = channel.call('echoAttached', 'x').then((value) => ({ value, seen: events.length }));
+    expect(await attached).toEqual({ value: 'x', seen: 4 });
+    expect(events[3]).toEqual({ type: 'answering', op: 'echoAttached' });
   });
 
   it('rejects with the typed error a handler throws (code, message, details) and keeps serving', async () => {

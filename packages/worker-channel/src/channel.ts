@@ -12,7 +12,10 @@ export interface ChannelOptions<Event> {
   execArgv?: string[];
   /** An idle worker (no call in flight) does not keep the process alive, as in-thread work would not. @default false */
   unrefWhenIdle?: boolean;
-  /** What the worker emits of its own accord (logs, progress, counters), from its setup on, in order with answers. */
+  /**
+   * What the worker emits (logs, progress, counters), from its setup on, in order with answers; events a handler
+   * attached to its answer (`call.events`) arrive just before that answer settles its call.
+   */
   onEvent?: (event: Event) => void;
   /** An error the worker did not catch; the worker stops after it and its calls fail. For logs. */
   onError?: (error: Error) => void;
@@ -160,6 +163,7 @@ export class WorkerChannel<C extends Calls, Ready = unknown, Event = never> {
   #receive(message: WorkerMessage): void {
     switch (message.kind) {
       case 'reply': {
+        if (message.events !== undefined) for (const event of message.events) this.#options.onEvent?.(event as Event);
         const call = this.#settle(message.id);
         if (message.ok) call?.resolve(message.value);
         else call?.reject(deserializeError(message.error));

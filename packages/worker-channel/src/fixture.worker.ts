@@ -10,6 +10,8 @@ import { serveChannel } from '@embedder-rag/worker-channel';
 
 export type FixtureCalls = {
   echo: { payload: unknown; result: unknown };
+  /** Echoes, with an event attached to the answer. */
+  echoAttached: { payload: unknown; result: unknown };
   /** Squares each value into a new array owned by the worker and moves it to the caller. */
   square: { payload: { values: Float32Array }; result: Float32Array };
   /** Byte length of the last result square() sent: 0 once it was moved. */
@@ -46,6 +48,10 @@ serveChannel<FixtureCalls, FixtureReady, FixtureEvent>((emit) => {
     handlers: {
       echo: (payload) => {
         emit({ type: 'answering', op: 'echo' });
+        return payload;
+      },
+      echoAttached: (payload, call) => {
+        call.events.push({ type: 'answering', op: 'echoAttached' });
         return payload;
       },
       square: ({ values }, call) => {

@@ -15,6 +15,6 @@ export type ParentMessage =
 export type WorkerMessage =
   | { kind: 'ready'; value: unknown }
   | { kind: 'failed'; error: SerializedError }
-  | { kind: 'reply'; id: number; ok: true; value: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: SerializedError }
+  | { kind: 'reply'; id: number; ok: true; value: unknown; events?: unknown[] }
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError; events?: unknown[] }
   | { kind: 'event'; event: unknown };

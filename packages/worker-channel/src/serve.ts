@@ -3,22 +3,24 @@ import { EmbedderError, deserializeError, serializeError } from '@embedder-rag/c
 import type { Calls, ParentMessage, WorkerMessage } from './protocol';
 
 /** What a handler gets besides the payload. */
-export interface CallContext {
+export interface CallContext<Event = never> {
   /** Fires when the caller aborts this call (its reason is the caller's, e.g. an AbortError). */
   readonly signal: AbortSignal;
   /** Buffers of the result to move to the caller instead of copying them; the handler must not touch them afterwards. */
   readonly transfer: Transferable[];
+  /** Events to deliver with this call's answer, in the same message (the parent's onEvent sees them just before it settles). */
+  readonly events: Event[];
 }
 
 /** One handler per call of `C`. */
-export type Handlers<C extends Calls> = {
-  [K in keyof C]: (payload: C[K]['payload'], call: CallContext) => C[K]['result'] | Promise<C[K]['result']>;
+export type Handlers<C extends Calls, Event = never> = {
+  [K in keyof C]: (payload: C[K]['payload'], call: CallContext<Event>) => C[K]['result'] | Promise<C[K]['result']>;
 };
 
 /** What a worker's setup hands to {@link serveChannel}: the answer to the parent's start, and the handlers. */
-export interface Service<C extends Calls, Ready> {
+export interface Service<C extends Calls, Ready, Event = never> {
   ready: Ready;
-  handlers: Handlers<C>;
+  handlers: Handlers<C, Event>;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface Service<C extends Calls, Ready> {
  * its EmbedderError code, and a result that cannot be cloned fails its call instead of never answering.
  */
 export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
-  setup: (emit: (event: Event) => void) => Service<C, Ready> | Promise<Service<C, Ready>>,
+  setup: (emit: (event: Event) => void) => Service<C, Ready, Event> | Promise<Service<C, Ready, Event>>,
 ): void {
   const port = parentPort;
   if (port === null) throw new EmbedderError('UNSUPPORTED', 'serveChannel runs in a worker thread (started by WorkerChannel.start)');
@@ -36,7 +38,7 @@ export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
   const emit = (event: Event): void => post({ kind: 'event', event });
 
   void (async () => {
-    let service: Service<C, Ready>;
+    let service: Service<C, Ready, Event>;
     try {
       service = await setup(emit);
     } catch (error) {
@@ -51,32 +53,41 @@ export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
       }
       const controller = new AbortController();
       aborts.set(message.id, controller);
-      void answer(service.handlers, message, { signal: controller.signal, transfer: [] }, post).finally(() => aborts.delete(message.id));
+      void answer(service.handlers, message, { signal: controller.signal, transfer: [], events: [] }, post).finally(() => aborts.delete(message.id));
     });
     post({ kind: 'ready', value: service.ready });
   })();
 }
 
-async function answer<C extends Calls>(
-  handlers: Handlers<C>,
+async function answer<C extends Calls, Event>(
+  handlers: Handlers<C, Event>,
   call: Extract<ParentMessage, { kind: 'call' }>,
-  context: CallContext,
+  context: CallContext<Event>,
   post: (message: WorkerMessage, transfer?: readonly Transferable[]) => void,
 ): Promise<void> {
   let value: unknown;
   try {
-    const byName = handlers as unknown as Record<string, (payload: unknown, call: CallContext) => unknown>;
+    const byName = handlers as unknown as Record<string, (payload: unknown, call: CallContext<Event>) => unknown>;
     const handler = Object.hasOwn(byName, call.op) ? byName[call.op] : undefined;
     if (handler === undefined) throw new EmbedderError('UNSUPPORTED', `this worker has no call '${call.op}' (it has: ${Object.keys(handlers).join(', ')})`);
     value = await handler(call.payload, context);
   } catch (error) {
-    post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
+    try {
+      post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error), ...withEvents(context.events) });
+    } catch {
+      post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
+    }
     return;
   }
   try {
-    post({ kind: 'reply', id: call.id, ok: true, value }, context.transfer);
+    post({ kind: 'reply', id: call.id, ok: true, value, ...withEvents(context.events) }, context.transfer);
   } catch (error) {
-    // The result cannot be cloned (or a listed buffer cannot move): answer with why rather than not at all.
+    // The result (or an attached event) cannot be cloned, or a listed buffer cannot move: answer with why rather
+    // than not at all.
     post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
   }
+}
+
+function withEvents(events: unknown[]): { events?: unknown[] } {
+  return events.length === 0 ? {} : { events };
 }
