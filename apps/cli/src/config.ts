@@ -1,50 +1,57 @@
-import { Option, type Command } from 'commander';
-import { EmbedderConfig, type Device, type Dtype, type EmbedderSettings } from '@embedder-rag/core';
-import { parseCount } from './parse';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { EmbedderConfig, MODEL_SETTINGS, parseSettingText, settingFlagHelp, type SettingDefinition } from '@embedder-rag/core';
 
-/** The model and runtime flags every model-loading command takes (after commander parsed them). */
+/**
+ * Commander's values of the model-setting flags (derived from core's MODEL_SETTINGS: each under its flag's camel-cased
+ * name, already in the setting's unit) and --verbose.
+ */
 export interface ModelFlags {
   model?: string;
   modelPath?: string;
-  dtype?: Dtype;
-  device?: Device;
-  backend?: string;
   batchSize?: number;
-  /** false only when --no-normalize was given. */
-  normalize?: boolean;
-  cachePath?: string;
   cacheSize?: number;
   threads?: number;
   replicas?: number;
-  /** false only when --no-memory-arena was given. */
-  memoryArena?: boolean;
-  offline?: boolean;
   verbose?: boolean;
+  [flag: string]: unknown;
 }
 
-/** Adds the model flags to a command. Defaults stay undefined so EMBEDDER_* variables apply when a flag is absent. */
+/** The key commander stores a setting's flag under (`--cache-ttl` → `cacheTtl`). */
+export function flagAttribute(setting: SettingDefinition): string {
+  return new Option(`--${setting.flag}`).attributeName();
+}
+
+/** The commander options of one setting; a boolean gets `--x` and `--no-x`, help shows what settingFlagHelp shows. */
+function settingOptions(setting: SettingDefinition): Option[] {
+  const help = settingFlagHelp(setting);
+  const short = setting.short === undefined ? '' : `-${setting.short}, `;
+  if (setting.kind.type === 'boolean') {
+    // Both forms, positive first, so commander leaves the value undefined (the variable applies) unless one is given.
+    const positive = new Option(`${short}--${setting.flag}`, setting.description);
+    const negative = new Option(`--no-${setting.flag}`, setting.negatedDescription ?? `not: ${setting.description}`);
+    if (help.flag.startsWith('--no-')) positive.hideHelp();
+    else if (!help.flag.includes('--no-')) negative.hideHelp();
+    return [positive, negative];
+  }
+  const kind = setting.kind;
+  const option = new Option(`${short}${help.flag}`, help.description);
+  if (kind.type === 'enum') option.choices(kind.values);
+  // Core's parser (after choices, which would install its own): same checks and messages as the variables.
+  return [
+    option.argParser((raw: string) => {
+      try {
+        return parseSettingText(kind, raw, `--${setting.flag}`);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    }),
+  ];
+}
+
+/** Adds every model setting's flag (core's MODEL_SETTINGS) and --verbose to a command. */
 export function addModelOptions(command: Command): Command {
-  return command
-    .option('-m, --model <name|path>', 'model id, Hub repo id, folder name under the model path, or a folder (default all-minilm-l6-v2)')
-    .option('--model-path <dir>', 'folder holding model folders (default EMBEDDER_MODEL_PATH)')
-    .addOption(
-      new Option('--dtype <dtype>', 'weights: fp32, q8 (row-wise int8: faster, same vector in any batch) or q8-dynamic (per-tensor int8 file)').choices([
-        'fp32',
-        'q8',
-        'q8-dynamic',
-      ]),
-    )
-    .addOption(new Option('--device <device>', 'where the onnx backend runs: cpu (default), auto (GPU if one loads, else CPU, saying why), cuda, webgpu').choices(['auto', 'cpu', 'cuda', 'webgpu']))
-    .addOption(new Option('--backend <name>', 'inference backend (default onnx)').choices(['onnx', 'tfjs', 'auto']))
-    .option('-b, --batch-size <n>', 'most texts in one inference batch (default 32)', parseCount('--batch-size'))
-    .option('--no-normalize', 'do not L2-normalise the vectors')
-    .option('--cache-path <file>', 'persistent embedding cache file')
-    .option('--cache-size <n>', 'in-memory cache entries, 0 = off (default 10000)', parseCount('--cache-size', 0))
-    .option('--threads <n>', 'inference threads (default: all cores)', parseCount('--threads'))
-    .option('--replicas <n>', 'model copies running batches side by side, sharing the threads (default 1; more is faster on short texts and holds more memory)', parseCount('--replicas'))
-    .option('--no-memory-arena', "release the runtime's memory between batches (less memory, slower)")
-    .option('--offline', 'never download a model')
-    .option('-v, --verbose', 'log progress details, and stack traces on errors');
+  for (const setting of MODEL_SETTINGS) for (const option of settingOptions(setting)) command.addOption(option);
+  return command.option('-v, --verbose', 'log progress details, and stack traces on errors');
 }
 
 /** --prompt-name / --prompt of the commands that embed texts. */
@@ -74,19 +81,10 @@ export function promptOptions(flags: PromptFlags): { prompt?: string; promptName
  */
 export function buildConfig(flags: ModelFlags, env: NodeJS.ProcessEnv = process.env): EmbedderConfig {
   const fromEnv = EmbedderConfig.create().withEnv(env).settings;
-  const overrides: Partial<EmbedderSettings> = {};
-  if (flags.model !== undefined) overrides.model = flags.model;
-  if (flags.modelPath !== undefined) overrides.modelPath = flags.modelPath;
-  if (flags.dtype !== undefined) overrides.dtype = flags.dtype;
-  if (flags.device !== undefined) overrides.device = flags.device;
-  if (flags.backend !== undefined) overrides.backend = flags.backend;
-  if (flags.batchSize !== undefined) overrides.batchSize = flags.batchSize;
-  if (flags.normalize === false) overrides.normalize = false;
-  if (flags.cachePath !== undefined) overrides.cachePath = flags.cachePath;
-  if (flags.cacheSize !== undefined) overrides.cacheSize = flags.cacheSize;
-  if (flags.threads !== undefined) overrides.threads = flags.threads;
-  if (flags.replicas !== undefined) overrides.replicas = flags.replicas;
-  if (flags.memoryArena === false) overrides.memoryArena = false;
-  if (flags.offline === true) overrides.offline = true;
+  const overrides: Record<string, unknown> = {};
+  for (const setting of MODEL_SETTINGS) {
+    const value = flags[flagAttribute(setting)];
+    if (value !== undefined) overrides[setting.key] = value;
+  }
   return EmbedderConfig.create({ ...fromEnv, ...overrides });
 }

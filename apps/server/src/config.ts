@@ -1,17 +1,23 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_MODEL, EmbedderError, settingsFromEnv, validateSettings, defaultSettings } from '@embedder-rag/core';
-import type { EmbedderSettings } from '@embedder-rag/core';
+import {
+  DEFAULT_MODEL,
+  EmbedderError,
+  MODEL_SETTINGS,
+  defaultSettings,
+  parseSettingText,
+  settingFlagHelp,
+  settingsFromEnv,
+  validateSettings,
+} from '@embedder-rag/core';
+import type { EmbedderSettings, SettingKind } from '@embedder-rag/core';
 
 /** Log levels pino knows (LOG_LEVEL, or RUST_LOG as an alias). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-type FieldKind =
-  | { type: 'int'; min: number; max: number }
-  | { type: 'string' }
-  | { type: 'list' }
-  | { type: 'enum'; values: readonly string[] };
+/** A server field's text: parsed like a model setting's (core), or a comma-separated list. */
+type FieldKind = SettingKind | { type: 'list' };
 
 /** One server setting: its EMBEDDER_* variable, its CLI flag, its accepted values and its default. */
 export interface ServerField {
@@ -40,22 +46,6 @@ export const SERVER_FIELDS = {
   docs: { env: 'EMBEDDER_DOCS', flag: 'docs', kind: { type: 'enum', values: ['on', 'off'] }, default: 'on', doc: 'The interactive API page at /docs (Swagger UI over /openapi.json)' },
 } as const satisfies Record<string, ServerField>;
 
-/** Model settings that have a CLI flag (their variables are core's ENV_VARIABLES). */
-const MODEL_FLAGS = {
-  'model-path': 'EMBEDDER_MODEL_PATH',
-  'max-batch-tokens': 'EMBEDDER_MAX_BATCH_TOKENS',
-  'batch-size': 'EMBEDDER_BATCH_SIZE',
-  'cache-size': 'EMBEDDER_CACHE_SIZE',
-  'cache-path': 'EMBEDDER_CACHE_PATH',
-  'cache-redis-url': 'EMBEDDER_CACHE_REDIS_URL',
-  'cache-redis-timeout-ms': 'EMBEDDER_CACHE_REDIS_TIMEOUT_MS',
-  dtype: 'EMBEDDER_DTYPE',
-  device: 'EMBEDDER_DEVICE',
-  backend: 'EMBEDDER_BACKEND',
-  threads: 'EMBEDDER_THREADS',
-  replicas: 'EMBEDDER_REPLICAS',
-} as const;
-
 /** The validated server configuration. */
 export const serverConfigSchema = z.object({
   port: z.number().int().min(0).max(65535),
@@ -78,37 +68,14 @@ export const serverConfigSchema = z.object({
 /** What startServer runs with: see {@link SERVER_FIELDS} for each field's unit and default. */
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
-function invalid(name: string, message: string, details: Record<string, unknown> = {}): EmbedderError {
-  return new EmbedderError('INVALID_CONFIG', message, { details: { variable: name, ...details } });
-}
-
 /** Parses one raw value of `field`, naming `source` (a variable or a flag) and the accepted range on failure. */
 function parseField(field: ServerField, raw: string, source: string): unknown {
-  const { kind } = field;
-  switch (kind.type) {
-    case 'int': {
-      const value = Number(raw);
-      if (!/^\s*-?\d+\s*$/.test(raw) || value < kind.min || value > kind.max) {
-        throw invalid(source, `${source} must be a whole number from ${kind.min} to ${kind.max}, got '${raw}'`, {
-          min: kind.min,
-          max: kind.max,
-        });
-      }
-      return value;
-    }
-    case 'enum':
-      if (!kind.values.includes(raw)) {
-        throw invalid(source, `${source} must be one of ${kind.values.join(', ')}, got '${raw}'`, { allowed: kind.values });
-      }
-      return raw;
-    case 'list': {
-      const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
-      if (items.length === 0) throw invalid(source, `${source} must name at least one model, got '${raw}'`);
-      return items;
-    }
-    case 'string':
-      return raw;
+  if (field.kind.type !== 'list') return parseSettingText(field.kind, raw, source);
+  const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (items.length === 0) {
+    throw new EmbedderError('INVALID_CONFIG', `${source} must name at least one model, got '${raw}'`, { details: { variable: source } });
   }
+  return items;
 }
 
 /** RUST_LOG may be `info` or `text_embeddings_router=debug,tower=warn`: take the first bare level, else the most verbose. */
@@ -148,12 +115,11 @@ export function parseServerConfig(sources: ConfigSources = {}): ServerConfig {
     if (raw !== undefined && raw !== '') values[key] = parseField(field, raw, source);
   }
 
-  // Model settings: core's EMBEDDER_* variables first, then the model flags below (same parsers, so same messages).
+  // Model settings: core's variables first, then their flags (core's parsers, so the same messages).
   const argv = sources.argv ?? [];
-  const flagEnv: Record<string, string> = argv.length > 0 ? applyFlags(argv, values) : {};
   const modelSettings: Partial<EmbedderSettings> = {
     ...settingsFromEnv(env),
-    ...modelSettingsFromFlags(flagEnv),
+    ...(argv.length > 0 ? applyFlags(argv, values) : {}),
     ...(sources.overrides?.modelSettings ?? {}),
   };
   // Validate the shared model settings now, so startup fails before any model loads.
@@ -173,54 +139,53 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Core's parsers read the model flags (as variables), so a bad flag is reported by its flag name. */
-function modelSettingsFromFlags(flagEnv: Record<string, string>): Partial<EmbedderSettings> {
-  try {
-    return settingsFromEnv(flagEnv);
-  } catch (error) {
-    let message = (error as Error).message;
-    for (const [flag, variable] of Object.entries(MODEL_FLAGS)) message = message.replace(variable, `--${flag}`);
-    throw new EmbedderError('INVALID_CONFIG', message, { cause: error });
-  }
-}
+/** Server fields own these flags; a model setting of the same flag (`--model`) is read through the field. */
+const SERVER_FLAGS = new Set((Object.values(SERVER_FIELDS) as ServerField[]).map((field) => field.flag));
+/** The model settings the server reads from flags: core's list, minus the flags a server field owns. */
+const MODEL_SETTING_FLAGS = MODEL_SETTINGS.filter((setting) => !SERVER_FLAGS.has(setting.flag));
 
-/** Reads flags into `values`; returns the model flags as the variables they stand for. */
-function applyFlags(argv: string[], values: Record<string, unknown>): Record<string, string> {
-  const options: Record<string, { type: 'string'; multiple?: boolean }> = {};
+/** Reads the server fields' flags into `values`; returns the model settings the flags set. */
+function applyFlags(argv: string[], values: Record<string, unknown>): Partial<EmbedderSettings> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const field of Object.values(SERVER_FIELDS) as ServerField[]) {
     options[field.flag] = { type: 'string', ...(field.kind.type === 'list' ? { multiple: true } : {}) };
   }
-  for (const flag of Object.keys(MODEL_FLAGS)) options[flag] = { type: 'string' };
-  let parsed: Record<string, string | string[] | undefined>;
+  for (const setting of MODEL_SETTING_FLAGS) options[setting.flag] = { type: setting.kind.type === 'boolean' ? 'boolean' : 'string' };
+  let parsed: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
-      string,
-      string | string[] | undefined
-    >;
+    // allowNegative: a boolean setting also takes --no-<flag> (--no-normalize), as in the CLI.
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, allowNegative: true }).values;
   } catch (error) {
     throw new EmbedderError('INVALID_CONFIG', `bad command line: ${(error as Error).message}`, { cause: error });
   }
   for (const [key, field] of Object.entries(SERVER_FIELDS) as [string, ServerField][]) {
     const raw = parsed[field.flag];
     if (raw === undefined) continue;
-    const joined = Array.isArray(raw) ? raw.join(',') : raw;
+    const joined = Array.isArray(raw) ? raw.join(',') : String(raw);
     values[key] = parseField(field, joined, `--${field.flag}`);
   }
-  const flagEnv: Record<string, string> = {};
-  for (const [flag, variable] of Object.entries(MODEL_FLAGS)) {
-    const raw = parsed[flag];
-    if (typeof raw === 'string') flagEnv[variable] = raw;
+  const settings: Record<string, unknown> = {};
+  for (const setting of MODEL_SETTING_FLAGS) {
+    const raw = parsed[setting.flag];
+    if (typeof raw === 'boolean') settings[setting.key] = raw;
+    else if (typeof raw === 'string') settings[setting.key] = parseSettingText(setting.kind, raw, `--${setting.flag}`);
   }
-  return flagEnv;
+  return settings as Partial<EmbedderSettings>;
 }
 
 /** The `--help` text of embedder-server: every flag with its variable and default. */
 export function configHelp(): string {
   const lines = ['Usage: embedder-server [flags]   (each flag also reads from its variable)', ''];
+  const line = (flag: string, variable: string, doc: string) => `  ${flag.padEnd(30)} ${variable.padEnd(34)} ${doc}`;
   for (const field of Object.values(SERVER_FIELDS) as ServerField[]) {
     const fallback = field.default === undefined ? '' : ` (default ${String(field.default)})`;
-    lines.push(`  --${field.flag.padEnd(26)} ${field.env.padEnd(34)} ${field.doc}${fallback}`);
+    lines.push(line(`--${field.flag}`, field.env, `${field.doc}${fallback}`));
   }
-  for (const [flag, variable] of Object.entries(MODEL_FLAGS)) lines.push(`  --${flag.padEnd(26)} ${variable}`);
+  lines.push('', 'Model settings (every served model):');
+  for (const setting of MODEL_SETTING_FLAGS) {
+    const help = settingFlagHelp(setting);
+    const [variable, ...aliases] = setting.env;
+    lines.push(line(help.flag, `${variable}${aliases.map((alias) => ` | ${alias}`).join('')}`, help.description));
+  }
   return lines.join('\n');
 }

@@ -50,9 +50,9 @@ export interface ChildServer {
   exited: Promise<number | string>;
 }
 
-/** Spawns `node <entry>` with port 0 on 127.0.0.1 and waits for its "ready" log line (pino JSON on stdout). */
-export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cwd?: string, timeoutMs = 600_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, [entry], {
+/** Spawns `node <entry> [args]` with port 0 on 127.0.0.1 and waits for its "ready" log line (pino JSON on stdout). */
+export async function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, cwd?: string, timeoutMs = 600_000, args: readonly string[] = []): Promise<ChildServer> {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd,
     env: { PATH: process.env.PATH, EMBEDDER_MODEL_PATH: modelRoot(), EMBEDDER_PORT: '0', EMBEDDER_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

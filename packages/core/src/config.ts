@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { EmbedderError } from './errors';
 import { DEFAULT_MODEL, type ModelType } from './models';
+import { MODEL_SETTINGS, parseSettingText, settingSchema, type SettingDefinition } from './settings';
 import type { Device, Dtype } from './types';
 
 /** Performance targets given to {@link EmbedderConfig.optimizeForConstraints}. */
@@ -69,76 +70,11 @@ export interface EmbedderSettings {
   replicas: number;
   /** Keep the runtime's memory arena between batches. @default true */
   memoryArena: boolean;
-  /** Never download models. @default false (true when HF_HUB_OFFLINE=1) */
+  /** Never download models. @default false (EMBEDDER_OFFLINE or HF_HUB_OFFLINE sets it) */
   offline: boolean;
   constraints?: PerformanceConstraints;
   preset: PresetName;
 }
-
-const positiveInt = (name: string, max: number) =>
-  z
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be a whole number`)
-    .min(1, `${name} must be from 1 to ${max}`)
-    .max(max, `${name} must be from 1 to ${max}`);
-
-const customModelSchema = z.object({
-  name: z.string().min(1, 'model.name must not be empty'),
-  path: z.string().min(1, 'model.path must not be empty'),
-  dimension: positiveInt('model.dimension', 65536),
-});
-
-/** Why `url` is not a usable Redis URL (`must …`), or undefined when it is one. */
-export function redisUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `must be a URL like redis://HOST:PORT, got '${url}'`;
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `must use redis:// or rediss://, got '${parsed.protocol}' in '${url}'`;
-  if (parsed.hostname === '') return `must name a host, got '${url}'`;
-  const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) return `must end in a database number (redis://HOST:PORT/0), got '/${db}' in '${url}'`;
-  return undefined;
-}
-
-/** The schema every config source (builder, env, CLI flags) passes through. */
-export const embedderSettingsSchema = z.object({
-  model: z.union([z.string().min(1, 'model must not be empty'), customModelSchema]),
-  modelPath: z.string().min(1).optional(),
-  backend: z.string().min(1, 'backend must not be empty'),
-  dtype: z.enum(['fp32', 'q8', 'q8-dynamic'], { error: "dtype must be 'fp32', 'q8' or 'q8-dynamic'" }),
-  device: z.enum(['cpu', 'cuda', 'webgpu', 'auto'], { error: "device must be 'auto', 'cpu', 'cuda' or 'webgpu'" }),
-  batchSize: positiveInt('batchSize', 4096),
-  maxBatchTokens: positiveInt('maxBatchTokens', 1_048_576),
-  maxPaddingRatio: z.number().min(1, 'maxPaddingRatio must be from 1 to 1000000').max(1_000_000, 'maxPaddingRatio must be from 1 to 1000000'),
-  normalize: z.boolean({ error: 'normalize must be true or false' }),
-  truncate: z.boolean({ error: 'truncate must be true or false' }),
-  cacheSize: z.number().int('cacheSize must be a whole number').min(0, 'cacheSize must be from 0 to 100000000').max(100_000_000, 'cacheSize must be from 0 to 100000000'),
-  cacheTtlMs: z.number().positive('cacheTtlMs must be more than 0').optional(),
-  cachePath: z.string().min(1).optional(),
-  cacheRedisUrl: z
-    .string()
-    .superRefine((url, context) => {
-      const problem = redisUrlProblem(url);
-      if (problem !== undefined) context.addIssue({ code: 'custom', message: `cacheRedisUrl ${problem}` });
-    })
-    .optional(),
-  cacheRedisTimeoutMs: positiveInt('cacheRedisTimeoutMs', 60_000).optional(),
-  threads: positiveInt('threads', 1024),
-  replicas: positiveInt('replicas', 64),
-  memoryArena: z.boolean(),
-  offline: z.boolean(),
-  constraints: z
-    .object({
-      maxMemoryMb: z.number().positive('maxMemoryMb must be more than 0').optional(),
-      targetThroughput: z.number().positive('targetThroughput must be more than 0').optional(),
-      maxLatencyMs: z.number().positive('maxLatencyMs must be more than 0').optional(),
-    })
-    .optional(),
-  preset: z.enum(['default', 'high-performance', 'low-memory', 'constrained']),
-});
 
 /**
  * Padded tokens a batch may hold per real token before the scheduler cuts it (the `maxPaddingRatio` default). A
@@ -183,6 +119,27 @@ export function defaultSettings(): EmbedderSettings {
     preset: 'default',
   };
 }
+
+// A setting without a default is optional.
+const DEFAULTS = defaultSettings();
+
+/** The schema every config source (builder, env, CLI flags) passes through: one field per {@link MODEL_SETTINGS} entry. */
+export const embedderSettingsSchema = z.object({
+  ...Object.fromEntries(
+    MODEL_SETTINGS.map((setting) => {
+      const schema = settingSchema(setting);
+      return [setting.key, DEFAULTS[setting.key] === undefined ? schema.optional() : schema];
+    }),
+  ),
+  constraints: z
+    .object({
+      maxMemoryMb: z.number().positive('maxMemoryMb must be more than 0').optional(),
+      targetThroughput: z.number().positive('targetThroughput must be more than 0').optional(),
+      maxLatencyMs: z.number().positive('maxLatencyMs must be more than 0').optional(),
+    })
+    .optional(),
+  preset: z.enum(['default', 'high-performance', 'low-memory', 'constrained']),
+});
 
 /** Validates settings, throwing INVALID_CONFIG with every problem in one message. */
 export function validateSettings(settings: unknown): EmbedderSettings {
@@ -342,69 +299,27 @@ export class EmbedderConfig {
   }
 }
 
-type EnvParser = (raw: string, name: string) => unknown;
-
-const envInt = (min: number, max: number): EnvParser => (raw, name) => {
-  const value = Number(raw);
-  if (!/^\s*-?\d+\s*$/.test(raw) || value < min || value > max) {
-    throw new EmbedderError('INVALID_CONFIG', `${name} must be a whole number from ${min} to ${max}, got '${raw}'`, {
-      details: { variable: name, min, max },
-    });
-  }
-  return value;
-};
-const envBool: EnvParser = (raw, name) => {
-  const value = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-  if (['0', 'false', 'no', 'off'].includes(value)) return false;
-  throw new EmbedderError('INVALID_CONFIG', `${name} must be true or false, got '${raw}'`, { details: { variable: name } });
-};
-const envEnum = (...allowed: string[]): EnvParser => (raw, name) => {
-  if (!allowed.includes(raw)) {
-    throw new EmbedderError('INVALID_CONFIG', `${name} must be one of ${allowed.join(', ')}, got '${raw}'`, {
-      details: { variable: name, allowed },
-    });
-  }
-  return raw;
-};
-const envString: EnvParser = (raw) => raw;
-const envRedisUrl: EnvParser = (raw, name) => {
-  const problem = redisUrlProblem(raw);
-  if (problem !== undefined) throw new EmbedderError('INVALID_CONFIG', `${name} ${problem}`, { details: { variable: name } });
-  return raw;
-};
-
-/** EMBEDDER_* variables and the setting each one sets. */
-export const ENV_VARIABLES: Readonly<Record<string, [keyof EmbedderSettings, EnvParser]>> = {
-  EMBEDDER_MODEL_TYPE: ['model', envString],
-  EMBEDDER_MODEL: ['model', envString],
-  EMBEDDER_MODEL_PATH: ['modelPath', envString],
-  EMBEDDER_BACKEND: ['backend', envString],
-  EMBEDDER_DTYPE: ['dtype', envEnum('fp32', 'q8', 'q8-dynamic')],
-  EMBEDDER_DEVICE: ['device', envEnum('auto', 'cpu', 'cuda', 'webgpu')],
-  EMBEDDER_BATCH_SIZE: ['batchSize', envInt(1, 4096)],
-  EMBEDDER_MAX_BATCH_TOKENS: ['maxBatchTokens', envInt(1, 1_048_576)],
-  EMBEDDER_NORMALIZE: ['normalize', envBool],
-  EMBEDDER_CACHE_SIZE: ['cacheSize', envInt(0, 100_000_000)],
-  EMBEDDER_CACHE_PATH: ['cachePath', envString],
-  EMBEDDER_CACHE_REDIS_URL: ['cacheRedisUrl', envRedisUrl],
-  EMBEDDER_CACHE_REDIS_TIMEOUT_MS: ['cacheRedisTimeoutMs', envInt(1, 60_000)],
-  EMBEDDER_THREADS: ['threads', envInt(1, 1024)],
-  EMBEDDER_REPLICAS: ['replicas', envInt(1, 64)],
-};
-
-/** Settings from EMBEDDER_* variables (and HF_HUB_OFFLINE); unset or empty variables are skipped. */
+/** Settings from their variables (MODEL_SETTINGS' `env`, e.g. EMBEDDER_BATCH_SIZE, HF_HUB_OFFLINE); unset or empty ones are skipped. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<EmbedderSettings> {
   const settings: Record<string, unknown> = {};
-  for (const [name, [key, parse]] of Object.entries(ENV_VARIABLES)) {
-    const raw = env[name];
-    if (raw !== undefined && raw !== '') settings[key] = parse(raw, name);
+  for (const setting of MODEL_SETTINGS) {
+    const name = setting.env.find((variable) => env[variable] !== undefined && env[variable] !== '');
+    if (name !== undefined) settings[setting.key] = parseSettingText(setting.kind, env[name]!, name);
   }
-  const ttl = env.EMBEDDER_CACHE_TTL;
-  if (ttl !== undefined && ttl !== '') {
-    settings.cacheTtlMs = (envInt(1, 31_536_000)(ttl, 'EMBEDDER_CACHE_TTL (seconds)') as number) * 1000;
-  }
-  const offline = env.HF_HUB_OFFLINE;
-  if (offline !== undefined && offline !== '') settings.offline = envBool(offline, 'HF_HUB_OFFLINE');
   return settings as Partial<EmbedderSettings>;
+}
+
+/**
+ * How --help shows a setting's flag: a boolean shows the form that changes its default (`--no-normalize` when on,
+ * `--offline` when off; both when the default depends on the model), anything else `--flag <value>` and its default.
+ */
+export function settingFlagHelp(setting: SettingDefinition): { flag: string; description: string } {
+  const fallback = DEFAULTS[setting.key];
+  const negated = setting.negatedDescription ?? `not: ${setting.description}`;
+  if (setting.kind.type === 'boolean' && fallback === true) return { flag: `--no-${setting.flag}`, description: negated };
+  if (setting.kind.type === 'boolean' && fallback === false) return { flag: `--${setting.flag}`, description: setting.description };
+  const shown = setting.defaultText ?? (fallback === undefined ? undefined : String(fallback));
+  const withDefault = (text: string) => (shown === undefined ? text : `${text} (default ${shown})`);
+  if (setting.kind.type === 'boolean') return { flag: `--${setting.flag}, --no-${setting.flag}`, description: withDefault(`${setting.description}, or not`) };
+  return { flag: `--${setting.flag} <${setting.valueName ?? 'value'}>`, description: withDefault(setting.description) };
 }

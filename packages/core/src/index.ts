@@ -57,11 +57,11 @@ export {
   DEFAULT_MAX_PADDING_RATIO,
   validateSettings,
   settingsFromEnv,
-  ENV_VARIABLES,
-  redisUrlProblem,
+  settingFlagHelp,
   type EmbedderSettings,
   type PerformanceConstraints,
   type PresetName,
 } from './config';
+export { MODEL_SETTINGS, parseSettingText, settingSchema, redisUrlProblem, type SettingDefinition, type SettingKind } from './settings';
 export { MIN_NODE_VERSION, unsupportedNodeMessage } from './node-version';
 export { mulberry32 } from './random';
