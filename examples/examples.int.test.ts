@@ -77,4 +77,22 @@ describe('examples', () => {
     expect(stdout).toMatch(/all-minilm-l6-v2 +dim +384 .*nearest to the query: "Instructions for recovering access/);
     expect(stdout).toContain('Spearman correlation of the pairwise text similarities between models');
   });
+
+  it('pnpm example:basic runs on the oldest Node engines allows (22.13 strips types only with --experimental-strip-types)', async () => {
+    const oldest = process.env.EMBEDDER_OLDEST_NODE;
+    if (oldest === undefined || oldest === '') {
+      throw new Error('EMBEDDER_OLDEST_NODE is not set: export EMBEDDER_OLDEST_NODE=$(bash tools/scripts/oldest-node.sh) (tools/scripts/test.sh does)');
+    }
+    const { stdout: version } = await run(oldest, ['-p', 'process.version + " " + process.features.typescript']);
+    const engines = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    // The binary is the oldest engines allows, and it is a Node that needs the flag (else this test proves nothing).
+    expect(`>=${version.split(' ')[0]!.slice(1).replace(/\.0$/, '')} ${version.split(' ')[1]!.trim()}`).toBe(`${engines} false`);
+    const env = { ...process.env, PATH: `${dirname(oldest)}:${process.env.PATH ?? ''}`, EMBEDDER_MODEL_PATH: modelRoot(), HF_HUB_OFFLINE: '1' };
+    const plain = await run(oldest, ['basic-usage.ts'], { cwd: here, env }).then(() => '', (error: { stderr: string }) => error.stderr);
+    expect(plain).toContain('ERR_UNKNOWN_FILE_EXTENSION');
+    const { stdout, stderr } = await run('pnpm', ['-s', 'example:basic'], { cwd: repoRoot, env, timeout: 600_000 });
+    expect(stdout).toContain('Generated 3 embeddings of dimension 384');
+    expect(stdout).toMatch(/similarity\(hello, greetings\) = /);
+    expect(stderr).not.toContain('ExperimentalWarning');
+  });
 });
