@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingGenerator } from '@embedder-rag/embedder';
-import { cosine, freePort, modelRoot, readJsonl, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
+import { cosine, freePort, loadFamilyReference, maxAbsDiff, modelDir, modelRoot, readJsonl, sharedFile, startRedis, type TestRedis } from '@embedder-rag/test-fixtures';
 import { cleanQueue, parseQueueUrl, queueStatus, runDistributed, runDistributedStream, startWorker, type EmbeddingWorker } from './index';
 
 // Real Redis, the real model, a worker and a producer in this process (the CLI tests run them as processes).
@@ -112,6 +112,40 @@ describe('distributed mode on a real Redis', () => {
     } finally {
       await Promise.all(workers.map(async (worker) => worker.close()));
       await perText.dispose();
+    }
+  });
+
+  it("carries the producer's prompt to the workers: prompted vectors equal sentence-transformers'; plain ones are other chunks", async () => {
+    // tiny-xlm-roberta defines query:/passage: prompts; its reference has sentence-transformers' vectors with prompt_name query.
+    const xlmr = await EmbeddingGenerator.create({ model: modelDir('test-fixtures/tiny-xlm-roberta'), threads: 1, cacheSize: 0 });
+    const rows = loadFamilyReference('tiny-xlm-roberta').filter((row) => row.prompt_name === 'query');
+    const input = rows.map((row) => row.text);
+    const address = parseQueueUrl(redis.url);
+    const worker = await startWorker({ address, queueName: 'prompts', engine: xlmr });
+    try {
+      const run = async (prompt: string) => {
+        const output = new Map<number, Float32Array>();
+        const result = await runDistributed({ address, queueName: 'prompts', engine: xlmr, texts: input, prompt, pollMs: 50, write: (index, vector) => void output.set(index, vector) });
+        return { result, vectors: input.map((_, i) => output.get(i)!) };
+      };
+      const query = xlmr.resolvePrompt({ promptName: 'query' });
+      expect(query).toBe('query: ');
+      const prompted = await run(query);
+      expect(prompted.result.failed).toEqual([]);
+      const worst = Math.max(...rows.map((row, i) => maxAbsDiff(prompted.vectors[i]!, row.embedding)));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+      // The same texts without the prompt are other chunks (the key covers the prompt): embedded anew, not read back.
+      const plain = await run('');
+      expect(plain.result.chunksAlreadyDone).toBe(0);
+      const local = await xlmr.embed(input);
+      input.forEach((_, i) => expect(maxAbsDiff(plain.vectors[i]!, local[i]!)).toBeLessThanOrEqual(1e-6));
+      input.forEach((_, i) => expect(maxAbsDiff(plain.vectors[i]!, prompted.vectors[i]!)).toBeGreaterThan(1e-3));
+      const status = await queueStatus({ address, queueName: 'prompts' });
+      expect(status.counters.chunksEmbedded).toBe(2 * input.length);
+      console.info(`distributed --prompt-name query: worst max abs diff vs sentence-transformers ${worst.toExponential(2)} over ${rows.length} rows`);
+    } finally {
+      await worker.close();
+      await xlmr.dispose();
     }
   });
 

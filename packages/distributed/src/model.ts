@@ -55,11 +55,11 @@ export function assertSameModel(queue: string, recorded: ModelIdentity, served: 
 }
 
 /**
- * The sink key of a text: cache's key function over the model identity. The weights fingerprint is left out
- * (it includes the file's mtime, which differs between machines holding the same weights); the identity check
- * on every worker stands in for it.
+ * The sink key of a text: cache's key function over the model identity and the prompt put before the text ('' =
+ * none, the key of a run without prompts). The weights fingerprint is left out (it includes the file's mtime, which
+ * differs between machines holding the same weights); the identity check on every worker stands in for it.
  */
-export function chunkKey(identity: ModelIdentity, text: string): string {
+export function chunkKey(identity: ModelIdentity, text: string, prompt = ''): string {
   return cacheKey({
     modelId: identity.modelId,
     weightsFingerprint: 'distributed',
@@ -69,6 +69,7 @@ export function chunkKey(identity: ModelIdentity, text: string): string {
     maxSeqLength: identity.maxSeqLength,
     truncate: true,
     truncationDirection: 'right',
+    ...(prompt === '' ? {} : { prompt }),
     text,
   });
 }

@@ -5,6 +5,11 @@ export interface JobData {
   model: string;
   keys: string[];
   texts: string[];
+  /**
+   * The text put before every text (the producer's --prompt / --prompt-name, or the model's default prompt, resolved
+   * by the producer; '' = none). Absent in jobs of producers before prompts: the worker's model default applies.
+   */
+  prompt?: string;
 }
 
 /** A planned job: its content-derived id and its data. */
@@ -45,6 +50,7 @@ export function planJobs(
   modelDigest: string,
   chunks: ReadonlyArray<{ key: string; text: string; tokens: number }>,
   budget: JobBudget = {},
+  prompt?: string,
 ): PlannedJob[] {
   const maxTokens = budget.maxTokens ?? DEFAULT_JOB_TOKENS;
   const maxChunks = budget.maxChunks ?? DEFAULT_JOB_CHUNKS;
@@ -55,7 +61,7 @@ export function planJobs(
   let tokens = 0;
   const close = () => {
     if (keys.length === 0) return;
-    jobs.push({ id: jobIdOf(keys), data: { model: modelDigest, keys, texts }, tokens });
+    jobs.push({ id: jobIdOf(keys), data: { model: modelDigest, keys, texts, ...(prompt === undefined ? {} : { prompt }) }, tokens });
     keys = [];
     texts = [];
     tokens = 0;

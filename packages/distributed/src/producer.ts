@@ -28,6 +28,11 @@ export interface RunOptions extends QueueTarget {
   /** Gives the model identity and token counts; the producer never embeds. */
   engine: Pick<EmbeddingEngine, 'model' | 'settings' | 'countTokens'>;
   texts: readonly string[];
+  /**
+   * The text put before every text, as the facade resolves it (`generator.resolvePrompt({ promptName })`: the model's
+   * default prompt when none is named; '' = none). Part of every chunk's key. @default '' (no prompt)
+   */
+  prompt?: string;
   /** Called once per embedded input position, in input order (failed ones are skipped). */
   write: (index: number, vector: Float32Array) => Promise<void> | void;
   budget?: JobBudget;
@@ -83,9 +88,10 @@ export async function runDistributed(options: RunOptions): Promise<RunResult> {
 async function produceAndCollect(queue: QueueConnection, digest: string, options: RunOptions): Promise<RunResult> {
   const { texts } = options;
   const identity = identityOf(options.engine);
-  const keys = texts.map((text) => chunkKey(identity, text));
-  const tokens = await countTokens(options.engine, texts);
-  const jobs = planJobs(digest, keys.map((key, i) => ({ key, text: texts[i]!, tokens: tokens[i]! })), options.budget);
+  const prompt = options.prompt ?? '';
+  const keys = texts.map((text) => chunkKey(identity, text, prompt));
+  const tokens = await countTokens(options.engine, texts, prompt);
+  const jobs = planJobs(digest, keys.map((key, i) => ({ key, text: texts[i]!, tokens: tokens[i]! })), options.budget, prompt);
   const uniqueKeys = jobs.flatMap((job) => job.data.keys);
 
   const done = new Set<string>();
@@ -173,7 +179,7 @@ async function produceAndCollect(queue: QueueConnection, digest: string, options
         pending.delete(job.id);
         for (const key of missing) {
           const id = chunkJobId(key);
-          const child: PendingJob = { id, data: { model: digest, keys: [key], texts: [texts[positionsOf.get(key)![0]!]!] } };
+          const child: PendingJob = { id, data: { model: digest, keys: [key], texts: [texts[positionsOf.get(key)![0]!]!], prompt } };
           if (id === job.id || !pending.has(id)) {
             pending.set(id, child);
             await queue.queue.add('chunk', child.data, { ...jobOptions(options.retry), jobId: id });
@@ -208,14 +214,14 @@ async function reviveFailed(queue: QueueConnection, jobId: string): Promise<void
  * Token counts for job sizing. A text the tokenizer refuses still gets queued (counted as 1 token): the worker's
  * generator is the one judge of what embeds, and such a chunk then fails alone in the failed set.
  */
-async function countTokens(engine: Pick<EmbeddingEngine, 'countTokens'>, texts: readonly string[]): Promise<number[]> {
+async function countTokens(engine: Pick<EmbeddingEngine, 'countTokens'>, texts: readonly string[], prompt: string): Promise<number[]> {
   try {
-    return await engine.countTokens([...texts]);
+    return await engine.countTokens([...texts], { prompt });
   } catch {
     const counts: number[] = [];
     for (const text of texts) {
       try {
-        counts.push((await engine.countTokens([text]))[0] ?? 1);
+        counts.push((await engine.countTokens([text], { prompt }))[0] ?? 1);
       } catch {
         counts.push(1);
       }

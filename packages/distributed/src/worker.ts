@@ -54,9 +54,10 @@ function readJob(job: Job<JobData>): JobData {
     !Array.isArray(data.keys) ||
     !Array.isArray(data.texts) ||
     data.keys.length !== data.texts.length ||
-    data.keys.length === 0
+    data.keys.length === 0 ||
+    (data.prompt !== undefined && typeof data.prompt !== 'string')
   ) {
-    throw new EmbedderError('INVALID_INPUT', `job ${job.id} is not an embedder job (model, keys and texts of equal length)`);
+    throw new EmbedderError('INVALID_INPUT', `job ${job.id} is not an embedder job (model, keys and texts of equal length, a string prompt)`);
   }
   return data as JobData;
 }
@@ -88,7 +89,9 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
   const logger = options.logger;
   let fatal = false;
 
-  const embedChunks = async (texts: string[]): Promise<Float32Array[]> => options.engine.embed(texts);
+  // A job's prompt as the producer resolved it; a job without one (older producers) gets the model's default.
+  const embedChunks = async (texts: string[], prompt: string | undefined): Promise<Float32Array[]> =>
+    options.engine.embed(texts, prompt === undefined ? undefined : { prompt });
 
   const processor = async (job: Job<JobData>, token?: string): Promise<{ embedded: number; split: number }> => {
     const started = performance.now();
@@ -125,7 +128,7 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
     if (todo.length > 0) {
       const texts = todo.map((index) => data.texts[index]!);
       try {
-        const vectors = await embedChunks(texts);
+        const vectors = await embedChunks(texts, data.prompt);
         embedded = todo.length;
         const written = await timed(queue.sink.insert(todo.map((index, i) => [data.keys[index]!, vectors[i]!] as const)));
         await timed(addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: embedded, chunksWritten: written }));
@@ -137,7 +140,7 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
         logger?.warn('job failed as a whole: embedding its chunks one by one', { job: job.id, error: failureText(error) });
         for (const index of todo) {
           try {
-            const [vector] = await embedChunks([data.texts[index]!]);
+            const [vector] = await embedChunks([data.texts[index]!], data.prompt);
             embedded++;
             const written = await timed(queue.sink.insert([[data.keys[index]!, vector!]]));
             await timed(addCounters(queue.redis, queue.keys.stats, { chunksEmbedded: 1, chunksWritten: written }));
@@ -150,7 +153,8 @@ export async function startWorker(options: WorkerOptions): Promise<EmbeddingWork
     // Single-chunk jobs for the chunks that failed alone; their ids derive from the chunk, so a rerun adds nothing.
     for (const index of failed) {
       const key = data.keys[index]!;
-      await timed(queue.queue.add('chunk', { model: data.model, keys: [key], texts: [data.texts[index]!] }, { ...jobOptions(options.retry), jobId: chunkJobId(key) }));
+      const chunk: JobData = { model: data.model, keys: [key], texts: [data.texts[index]!], ...(data.prompt === undefined ? {} : { prompt: data.prompt }) };
+      await timed(queue.queue.add('chunk', chunk, { ...jobOptions(options.retry), jobId: chunkJobId(key) }));
     }
     await timed(addCounters(queue.redis, queue.keys.stats, { jobsRun: 1, chunksSkipped: data.keys.length - todo.length }));
     const outcome = failed.length > 0 ? 'split' : 'completed';

@@ -306,6 +306,11 @@ export class EmbeddingGenerator implements EmbeddingHost {
    * The text put before every input: `prompt` as given, else the model's prompt named by `promptName`, else its
    * default_prompt_name's, else none. Throws INVALID_INPUT naming the model's prompts for an unknown name.
    */
+  resolvePrompt(options: Pick<EmbedOptions, 'prompt' | 'promptName'> = {}): string {
+    this.#assertOpen();
+    return this.#prompt(options);
+  }
+
   #prompt(options: Pick<EmbedOptions, 'prompt' | 'promptName'>): string {
     if (options.prompt !== undefined) return options.prompt;
     const name = options.promptName ?? this.#spec.defaultPromptName;

@@ -1,5 +1,5 @@
 import { EmbedderError } from '@embedder-rag/core';
-import { buildConfig } from '../config';
+import { buildConfig, promptOptions } from '../config';
 import { createGenerator } from '../generator';
 import type { InputRecord } from '../input';
 import { createStderrLogger } from '../logger';
@@ -34,6 +34,15 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
   // A file's texts are counted while the model loads, for a bar in input lines.
   const counting = source.countTotal?.().catch(() => undefined);
   const generator = await createGenerator(config, logger);
+  // --prompt / --prompt-name (else the model's default prompt) resolved here: an unknown name fails before any job is
+  // queued, and every job carries the text (part of each chunk's key, so prompted and plain vectors never mix).
+  let prompt: string;
+  try {
+    prompt = generator.resolvePrompt(promptOptions(flags));
+  } catch (error) {
+    await generator.dispose();
+    throw error;
+  }
   const writer = await openOutput(flags.output, false);
   const toFile = flags.output !== undefined && flags.output !== '-';
   const progress = createProgress({
@@ -49,6 +58,7 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
       items: source.records,
       textOf: (record) => record.text,
       ...(flags.segmentChunks === undefined ? {} : { segmentSize: flags.segmentChunks }),
+      prompt,
       ...(flags.jobTokens === undefined ? {} : { budget: { maxTokens: flags.jobTokens } }),
       logger,
       onProgress: ({ chunksTotal, chunksDone, chunksFailed, segmentStart, segmentLength }) => {
