@@ -4,7 +4,9 @@ import { buildConfig } from './config';
 describe('buildConfig', () => {
   it('applies EMBEDDER_* variables, then flags over them', () => {
     const env = { EMBEDDER_DTYPE: 'q8', EMBEDDER_BATCH_SIZE: '8', EMBEDDER_MODEL_PATH: '/models' };
-    expect(buildConfig({}, env).settings).toMatchObject({ dtype: 'q8', batchSize: 8, modelPath: '/models', normalize: true });
+    expect(buildConfig({}, env).settings).toMatchObject({ dtype: 'q8', batchSize: 8, modelPath: '/models' });
+    // Unset: the model's modules.json decides (a Normalize module or not).
+    expect(buildConfig({}, env).settings.normalize).toBeUndefined();
     const flagged = buildConfig({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model' }, env).settings;
     expect(flagged).toMatchObject({ dtype: 'fp32', batchSize: 1, normalize: false, model: '/x/my-model', modelPath: '/models' });
     expect(buildConfig({}, { EMBEDDER_REPLICAS: '2' }).settings.replicas).toBe(2);

@@ -27,10 +27,11 @@ function settingOptions(setting: SettingDefinition): Option[] {
   const short = setting.short === undefined ? '' : `-${setting.short}, `;
   if (setting.kind.type === 'boolean') {
     // Both forms, positive first, so commander leaves the value undefined (the variable applies) unless one is given.
-    const positive = new Option(`${short}--${setting.flag}`, setting.description);
+    const both = help.flag.includes(', ');
+    const positive = new Option(`${short}--${setting.flag}`, both ? help.description : setting.description);
     const negative = new Option(`--no-${setting.flag}`, setting.negatedDescription ?? `not: ${setting.description}`);
     if (help.flag.startsWith('--no-')) positive.hideHelp();
-    else if (!help.flag.includes('--no-')) negative.hideHelp();
+    else if (!both) negative.hideHelp();
     return [positive, negative];
   }
   const kind = setting.kind;

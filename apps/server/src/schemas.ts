@@ -33,7 +33,7 @@ const embedRequest = {
   required: ['inputs'],
   properties: {
     inputs: { $ref: 'Input#' },
-    normalize: { type: 'boolean', description: "L2-normalise the vectors; absent = the server's normalize setting (EMBEDDER_NORMALIZE, default on)." },
+    normalize: { type: 'boolean', description: "L2-normalise the vectors; absent = the server's normalize setting (EMBEDDER_NORMALIZE), else the model's (on when its modules.json has Normalize)." },
     truncate: { ...nullableBoolean, description: 'Cut texts over the model limit; null = the server default (on).' },
     truncation_direction: { $ref: 'TruncationDirection#' },
     dimensions: {

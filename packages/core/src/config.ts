@@ -44,8 +44,11 @@ export interface EmbedderSettings {
    * mostly padding (concurrent single texts of every length). @default 1.2
    */
   maxPaddingRatio: number;
-  /** L2-normalise vectors (when the model's modules.json has Normalize). @default true */
-  normalize: boolean;
+  /**
+   * L2-normalise vectors. @default the model's pipeline: on when its modules.json has a Normalize module, off when
+   * not (bert-base-uncased), as sentence-transformers does; set, it wins for every model.
+   */
+  normalize?: boolean;
   /** Cut texts longer than the model's limit instead of failing. @default true */
   truncate: boolean;
   /** In-memory cache entries; 0 turns the cache off. @default 10000 */
@@ -109,7 +112,6 @@ export function defaultSettings(): EmbedderSettings {
     batchSize: 32,
     maxBatchTokens: 2048,
     maxPaddingRatio: DEFAULT_MAX_PADDING_RATIO,
-    normalize: true,
     truncate: true,
     cacheSize: 10_000,
     threads: Math.max(1, availableParallelism()),

@@ -5,7 +5,7 @@ import type { Dtype, PoolingMode } from './types';
 
 /** Per-call options of {@link EmbeddingHost.embed}. */
 export interface EmbedOptions {
-  /** L2-normalise (default: the config's normalize, which follows the model's modules.json). */
+  /** L2-normalise (default: the config's normalize, else the model's modules.json: on when it has Normalize). */
   normalize?: boolean;
   /** Cut texts over the model's limit (default: the config's truncate, true). When false, such a text throws INPUT_TOO_LONG. */
   truncate?: boolean;

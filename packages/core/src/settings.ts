@@ -139,6 +139,7 @@ export const MODEL_SETTINGS: readonly SettingDefinition[] = [
     kind: { type: 'boolean' },
     description: 'L2-normalise the vectors',
     negatedDescription: 'do not L2-normalise the vectors',
+    defaultText: "the model's: on when its modules.json has Normalize",
   },
   {
     key: 'truncate',

@@ -27,7 +27,8 @@ export function identityOf(engine: Pick<EmbeddingEngine, 'model' | 'settings'>):
     dtype: model.dtype,
     dimension: model.dimension,
     pooling: model.pooling,
-    normalize: engine.settings.normalize,
+    // The config's choice, else the model's pipeline (a Normalize module), as the generator decides.
+    normalize: engine.settings.normalize ?? model.normalize,
     maxSeqLength: model.maxSeqLength,
   };
 }

@@ -203,7 +203,8 @@ export class EmbeddingGenerator implements EmbeddingHost {
 
   async #embed(texts: readonly string[], options: EmbedOptions, countCachedTokens: boolean): Promise<EmbedResult> {
     const started = performance.now();
-    const normalize = options.normalize ?? this.settings.normalize;
+    // A call's choice, else the config's, else the model's pipeline (a Normalize module in modules.json).
+    const normalize = options.normalize ?? this.settings.normalize ?? this.#spec.normalize;
     const truncate = options.truncate ?? this.settings.truncate;
     const direction = options.truncationDirection ?? 'right';
     const prompt = this.#prompt(options);

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbedderConfig, l2NormalizeRows, ModelType, type ModelSpec } from '@embedder-rag/core';
@@ -11,6 +11,7 @@ import {
   loadTinyBertReference,
   maxAbsDiff,
   modelDir,
+  modelRoot,
   type FamilyReferenceRow,
 } from '@embedder-rag/test-fixtures';
 import { loadTokenizer } from '@embedder-rag/tokenizer';
@@ -146,6 +147,70 @@ describe('prompts', () => {
   });
 });
 
+function norm(vector: Float32Array): number {
+  return Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+}
+
+describe("normalisation follows the model's modules.json unless the config says", () => {
+  // tiny-mpnet's reference is sentence-transformers' output with its Normalize module; a copy without that module is
+  // what sentence-transformers would not normalise.
+  const rows = loadFamilyReference('tiny-mpnet').filter((row) => row.text !== '');
+  const texts = rows.map((row) => row.text);
+  const withoutNormalize = () => {
+    const modules = (JSON.parse(readFileSync(join(modelDir('test-fixtures/tiny-mpnet'), 'modules.json'), 'utf8')) as Array<{ type: string }>).filter(
+      (module) => !module.type.endsWith('Normalize'),
+    );
+    expect(modules).toHaveLength(2);
+    return linkedCopy('tiny-mpnet', 'no-normalize-module', { 'modules.json': JSON.stringify(modules) });
+  };
+  const worst = (vectors: Float32Array[], transform = (vector: Float32Array) => vector) =>
+    Math.max(...rows.map((row, i) => maxAbsDiff(transform(Float32Array.from(vectors[i]!)), row.embedding)));
+
+  it('a Normalize module: unit vectors equal to the reference by default; normalize: false in the config wins', async () => {
+    const byDefault = await EmbeddingGenerator.create({ model: modelDir('test-fixtures/tiny-mpnet'), cacheSize: 0 });
+    const off = await EmbeddingGenerator.create({ model: modelDir('test-fixtures/tiny-mpnet'), cacheSize: 0, normalize: false });
+    try {
+      expect(byDefault.model.normalize).toBe(true);
+      expect(worst(await byDefault.embed(texts))).toBeLessThanOrEqual(1e-5);
+      const raw = await off.embed(texts);
+      expect(Math.max(...raw.map((vector) => Math.abs(norm(vector) - 1)))).toBeGreaterThan(0.1);
+      expect(worst(raw, (vector) => l2NormalizeRows(vector, vector.length))).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await byDefault.dispose();
+      await off.dispose();
+    }
+  });
+
+  it('no Normalize module: vectors as pooled by default (the reference direction, not unit length); normalize: true wins', async () => {
+    const dir = withoutNormalize();
+    const byDefault = await EmbeddingGenerator.create({ model: dir, cacheSize: 0 });
+    const on = await EmbeddingGenerator.create(new EmbedderConfig({ model: dir, cacheSize: 0 }).withEnv({ EMBEDDER_NORMALIZE: 'true' }));
+    try {
+      expect(byDefault.model.normalize).toBe(false);
+      const raw = await byDefault.embed(texts);
+      expect(Math.max(...raw.map((vector) => Math.abs(norm(vector) - 1)))).toBeGreaterThan(0.1);
+      expect(worst(raw, (vector) => l2NormalizeRows(vector, vector.length))).toBeLessThanOrEqual(1e-5);
+      expect(worst(await on.embed(texts))).toBeLessThanOrEqual(1e-5);
+      // A call's normalize wins over both.
+      expect(worst(await byDefault.embed(texts, { normalize: true }))).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await byDefault.dispose();
+      await on.dispose();
+    }
+  });
+
+  it('all-MiniLM-L6-v2 (Normalize module) comes back unit length by default', async () => {
+    const generator = await EmbeddingGenerator.create({ model: 'all-minilm-l6-v2', modelPath: modelRoot(), cacheSize: 0, threads: 1 });
+    try {
+      expect(generator.settings.normalize).toBeUndefined();
+      expect(generator.model.normalize).toBe(true);
+      for (const vector of await generator.embed(['Hello, world!', 'A man is playing a guitar.'])) expect(Math.abs(norm(vector) - 1)).toBeLessThan(1e-6);
+    } finally {
+      await generator.dispose();
+    }
+  });
+});
+
 describe('presets by name', () => {
   it('loads a bert-base-uncased layout (pytorch_model.bin with bert. names, no sentence-transformers files) as ModelType.BertBaseUncased under EMBEDDER_MODEL_PATH, with mean pooling', async () => {
     // A copy of tiny-bert laid out as the Hub's bert-base-uncased: configs, tokenizer, the .bin and an ONNX export.
@@ -156,17 +221,23 @@ describe('presets by name', () => {
     for (const file of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'pytorch_model.bin']) cpSync(join(source, file), join(dir, file));
     cpSync(join(source, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
     const generator = await EmbeddingGenerator.create(new EmbedderConfig({ model: ModelType.BertBaseUncased, cacheSize: 0, offline: true }).withEnv({ EMBEDDER_MODEL_PATH: root }));
+    const normalized = await EmbeddingGenerator.create(new EmbedderConfig({ model: ModelType.BertBaseUncased, cacheSize: 0, offline: true, normalize: true }).withEnv({ EMBEDDER_MODEL_PATH: root }));
     try {
       // No sentence_bert_config.json: the length is the tokenizer's model_max_length (512), not tiny-bert's 128.
       expect(generator.model).toMatchObject({ id: 'bert-base-uncased', repoId: 'google-bert/bert-base-uncased', dir, pooling: 'mean', normalize: false, dimension: 16, maxSeqLength: 512 });
-      const rows = loadTinyBertReference();
-      const vectors = await generator.embed(rows.map((row) => row.text));
-      const untruncated = rows.flatMap((row, i) => (row.tokens < 128 ? [maxAbsDiff(vectors[i]!, row.mean)] : []));
-      expect(untruncated.length).toBe(rows.length - 1);
-      expect(Math.max(...untruncated)).toBeLessThanOrEqual(1e-5);
-      expect(generator.countTokens([rows.find((row) => row.tokens === 128)!.text])[0]).toBeGreaterThan(128);
+      const rows = loadTinyBertReference().filter((row) => row.tokens < 128);
+      expect(rows.length).toBe(loadTinyBertReference().length - 1);
+      // No modules.json, so no Normalize module: the mean-pooled vectors come back as pooled (the reference's `mean`
+      // is L2-normalised: equal in direction, not in length); normalize: true in the config still normalises.
+      const raw = await generator.embed(rows.map((row) => row.text));
+      expect(Math.max(...raw.map((vector) => Math.abs(norm(vector) - 1)))).toBeGreaterThan(0.1);
+      expect(Math.max(...rows.map((row, i) => maxAbsDiff(l2NormalizeRows(Float32Array.from(raw[i]!), 16), row.mean)))).toBeLessThanOrEqual(1e-5);
+      const asked = await normalized.embed(rows.map((row) => row.text));
+      expect(Math.max(...rows.map((row, i) => maxAbsDiff(asked[i]!, row.mean)))).toBeLessThanOrEqual(1e-5);
+      expect(generator.countTokens([loadTinyBertReference().find((row) => row.tokens === 128)!.text])[0]).toBeGreaterThan(128);
     } finally {
       await generator.dispose();
+      await normalized.dispose();
     }
   });
 

@@ -18,7 +18,7 @@ export async function runInfo(flags: ModelFlags): Promise<void> {
       settings: {
         batchSize: settings.batchSize,
         maxBatchTokens: settings.maxBatchTokens,
-        normalize: settings.normalize,
+        normalize: settings.normalize ?? generator.model.normalize,
         truncate: settings.truncate,
         threads: settings.threads,
         replicas: settings.replicas,
