@@ -30,6 +30,8 @@ async function run(): Promise<SuiteResult> {
   };
   let cpuAtStart = 0;
   let cpuAtLastStep = 0;
+  // Peak RSS when the last step ends: training alone, before the evaluation and the output folder (ONNX) are written.
+  let trainingPeakRss = 0;
   const loads: number[] = [];
   try {
     const result = await fineTune({
@@ -52,6 +54,7 @@ async function run(): Promise<SuiteResult> {
         if (event.type !== 'step') return;
         cpuAtLastStep = cpuSeconds();
         loads.push(loadAverage());
+        if (event.step === event.totalSteps) trainingPeakRss = peakRssMb();
         if (event.step % 10 === 0 || event.step === event.totalSteps) {
           const cpuPerStep = (cpuAtLastStep - cpuAtStart) / event.step;
           process.stderr.write(
@@ -79,6 +82,7 @@ async function run(): Promise<SuiteResult> {
             cpu_s_per_step: (trainCpu / result.stepsRun).toFixed(2),
             pairs_per_s: result.examplesPerSecond.toFixed(2),
             pairs_per_cpu_s: (result.trainPairs / trainCpu).toFixed(2),
+            peak_rss_train_mb: trainingPeakRss.toFixed(0),
             peak_rss_mb: rss,
           },
         },
@@ -91,6 +95,7 @@ async function run(): Promise<SuiteResult> {
             cpu_s_per_step: '-',
             pairs_per_s: (st.pairs / st.seconds).toFixed(2),
             pairs_per_cpu_s: '-',
+            peak_rss_train_mb: '-',
             peak_rss_mb: st.peakRssMb,
           },
         },
@@ -99,7 +104,7 @@ async function run(): Promise<SuiteResult> {
         `${Math.abs(spearman - st.spearman) <= 0.005 ? 'PASS' : 'FAIL'} STS-B test Spearman ${spearman.toFixed(5)} within 0.005 of sentence-transformers' ${st.spearman.toFixed(4)} (from ${st.before.toFixed(4)})`,
         `time ${(result.trainSeconds / st.seconds).toFixed(2)}x, peak RSS ${(rss / st.peakRssMb).toFixed(2)}x sentence-transformers'; load average ${loadBefore.toFixed(1)} before, ${meanLoad.toFixed(1)} mean over the steps (max ${Math.max(...loads).toFixed(1)}), ${loadAverage().toFixed(1)} after (2 cores)`,
         `training CPU ${trainCpu.toFixed(1)} s for ${result.stepsRun} steps vs ${result.trainSeconds.toFixed(1)} s wall: the peer's 55.9 s were wall time on a quiet machine`,
-        'peak RSS is the bench process\'s: run this suite alone (pnpm bench finetune) for a clean figure',
+        'peak RSS is the bench process\'s (peak_rss_train_mb: when the last step ended; peak_rss_mb: after the evaluation and the output folder with its ONNX graph): run this suite alone (pnpm bench finetune) for a clean figure',
       ],
     };
   } finally {
