@@ -9,7 +9,7 @@ export const EXIT_USAGE = 2;
 
 /**
  * The one error-code → exit-code table of the CLI. Codes group by what the user has to fix: the input (3), the
- * model files (4, 5), the runtime (6, 7), the cache (8), the load (9), the queue of the distributed mode (10, 11). Never renumber: scripts test these.
+ * model files (4, 5), the runtime (6, 7), the cache (8), the load (9), the queue of the distributed mode (10, 11), the output (12). Never renumber: scripts test these.
  */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   INVALID_CONFIG: EXIT_USAGE,
@@ -31,6 +31,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   DISPOSED: EXIT_INTERNAL,
   QUEUE_UNAVAILABLE: 10,
   MODEL_MISMATCH: 11,
+  OUTPUT_FAILED: 12,
 };
 
 /** The exit code for anything thrown by a command: the table for an EmbedderError, else {@link EXIT_INTERNAL}. */

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,11 +58,35 @@ describe('embedder finetune', () => {
     expect(mpnet.stderr).toMatch(/UNSUPPORTED: cannot fine-tune .*'mpnet' model; the trainer fine-tunes these families: bert/);
   });
 
+  /** The run the interrupted ones must end equal to (made once). */
+  const resumableArgs = (output: string) => ['finetune', '--model', tinyBert, '--train', train, '--epochs', '4', '--batch-size', '8', '--lr', '1e-3', '--seed', '11', '--output', output, '--checkpoint-every', '5', '--runtime', 'wasm'];
+  let uninterrupted: Promise<string> | undefined;
+  const uninterruptedRun = () =>
+    (uninterrupted ??= (async () => {
+      const whole = join(work, 'whole');
+      const run = await runCli(resumableArgs(whole));
+      expect(run.code, run.stderr).toBe(0);
+      return whole;
+    })());
+
+  /** The largest difference between the float32 weights of two output folders (same tensor names required). */
+  function largestWeightDifference(first: string, second: string): number {
+    const a = readSafetensors(new Uint8Array(readFileSync(join(first, 'model.safetensors'))), first);
+    const b = readSafetensors(new Uint8Array(readFileSync(join(second, 'model.safetensors'))), second);
+    expect(b.names()).toEqual(a.names());
+    let worst = 0;
+    for (const name of a.names()) {
+      if (a.info(name)!.dtype !== 'F32') continue;
+      const x = a.float32(name);
+      const y = b.float32(name);
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+    }
+    return worst;
+  }
+
   it('a run killed with SIGKILL between checkpoints resumes from the last one and ends with the weights of an uninterrupted run', async () => {
-    const args = (output: string) => ['finetune', '--model', tinyBert, '--train', train, '--epochs', '4', '--batch-size', '8', '--lr', '1e-3', '--seed', '11', '--output', output, '--checkpoint-every', '5', '--runtime', 'wasm'];
-    const whole = join(work, 'whole');
-    const uninterrupted = await runCli(args(whole));
-    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    const args = resumableArgs;
+    const whole = await uninterruptedRun();
 
     const killed = join(work, 'killed');
     const child = spawnCli(args(killed));
@@ -84,17 +109,37 @@ describe('embedder finetune', () => {
     expect(resumed.stderr).toMatch(/resuming at step (10|15|20) of 24/);
     expect((JSON.parse(resumed.stdout) as { stepsRun: number }).stepsRun).toBeLessThan(24);
 
-    const a = readSafetensors(new Uint8Array(readFileSync(join(whole, 'model.safetensors'))), 'whole');
-    const b = readSafetensors(new Uint8Array(readFileSync(join(killed, 'model.safetensors'))), 'killed');
-    expect(b.names()).toEqual(a.names());
-    let worst = 0;
-    for (const name of a.names()) {
-      if (a.info(name)!.dtype !== 'F32') continue;
-      const x = a.float32(name);
-      const y = b.float32(name);
-      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-    }
+    const worst = largestWeightDifference(whole, killed);
     console.log(`killed + resumed vs uninterrupted: largest weight difference ${worst}`);
     expect(worst).toBeLessThanOrEqual(1e-6);
+  });
+
+  // A real full disk: a tmpfs mounted for the test (CI runs as root; elsewhere `mount` fails and so does the test).
+  it('a disk that fills up mid-run: OUTPUT_FAILED (exit 12) naming the intact checkpoint, then --resume once there is room ends like an uninterrupted run', async () => {
+    const whole = await uninterruptedRun();
+    // A checkpoint holds the parameters and AdamW's two moments (~3x the weights file): room for one, not for two.
+    const weights = statSync(join(tinyBert, 'model.safetensors')).size;
+    const disk = mkdtempSync(join(tmpdir(), 'embedder-full-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.floor(4.5 * weights)}`, 'tmpfs', disk]);
+    try {
+      const output = join(disk, 'out');
+      const full = await runCli(resumableArgs(output));
+      expect(full.code, full.stderr).toBe(12);
+      expect(full.stderr).toMatch(/OUTPUT_FAILED: cannot write checkpoint step 10 .*no space left on the device \(ENOSPC/);
+      expect(full.stderr).toMatch(/step-00000005\) is intact: free space, then rerun with --resume/);
+      expect(full.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+      expect(readdirSync(join(output, 'checkpoints'))).toEqual(['step-00000005']);
+
+      execFileSync('mount', ['-o', 'remount,size=64m', disk]);
+      const resumed = await runCli([...resumableArgs(output), '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/resuming at step 5 of 24/);
+      const worst = largestWeightDifference(whole, output);
+      console.log(`disk full at step 10, resumed from step 5 vs uninterrupted: largest weight difference ${worst}`);
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    } finally {
+      execFileSync('umount', [disk]);
+      rmSync(disk, { recursive: true, force: true });
+    }
   });
 });

@@ -34,6 +34,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, [status: number, type: E
   CACHE_CORRUPT: [424, 'Backend'],
   QUEUE_UNAVAILABLE: [503, 'Unhealthy'],
   MODEL_MISMATCH: [422, 'Validation'],
+  OUTPUT_FAILED: [424, 'Backend'],
 };
 
 /** An error with its HTTP status, error type and extra headers (e.g. Retry-After). */

@@ -40,6 +40,8 @@ export const ErrorCode = {
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** A queue holds jobs for another model, dtype or dimension than this process serves (vectors never mix). */
   MODEL_MISMATCH: 'MODEL_MISMATCH',
+  /** An output (file, folder, checkpoint) could not be written: disk full, no permission, read-only filesystem. */
+  OUTPUT_FAILED: 'OUTPUT_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbedderError } from '@embedder-rag/core';
 import { float32Tensor, readSafetensors, writeSafetensors, type TensorToWrite } from '@embedder-rag/weights';
-import { writeFileAtomic, temporaryPath } from './atomic';
+import { outputError, writeFileAtomic, temporaryPath } from './atomic';
 import type { Optimizer } from './optimizer';
 import type { TrainableBert } from './trainable-bert';
 
@@ -32,15 +32,25 @@ function stepFolder(step: number): string {
  */
 export async function saveCheckpoint(output: string, model: TrainableBert, optimizer: Optimizer, state: CheckpointState): Promise<string> {
   const root = join(output, CHECKPOINT_DIR);
-  await mkdir(root, { recursive: true });
   const final = join(root, stepFolder(state.step));
   const temporary = temporaryPath(final);
-  await mkdir(temporary, { recursive: true });
   const tensors: TensorToWrite[] = [];
   for (const [name, values] of await model.parameterValues()) tensors.push(float32Tensor(`parameter/${name}`, model.parameters.get(name)!.shape, values));
   for (const [name, { values, shape }] of await optimizer.state()) tensors.push(float32Tensor(`optimizer/${name}`, shape, values));
-  await writeFileAtomic(join(temporary, TENSOR_FILE), writeSafetensors(tensors, { format: 'embedder-checkpoint' }));
-  await writeFileAtomic(join(temporary, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  try {
+    await mkdir(temporary, { recursive: true });
+    await writeFileAtomic(join(temporary, TENSOR_FILE), writeSafetensors(tensors, { format: 'embedder-checkpoint' }));
+    await writeFileAtomic(join(temporary, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  } catch (error) {
+    // Half a checkpoint would only take the space the next attempt needs; the previous one is untouched.
+    await rm(temporary, { recursive: true, force: true });
+    const previous = await latestCheckpoint(output);
+    throw outputError(
+      error,
+      `checkpoint step ${state.step} under ${root}`,
+      previous ? `the last complete checkpoint (${previous}) is intact: free space, then rerun with --resume` : 'no checkpoint was written yet',
+    );
+  }
   await rm(final, { recursive: true, force: true });
   await rename(temporary, final);
   for (const entry of await readdir(root)) {

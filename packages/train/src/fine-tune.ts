@@ -8,6 +8,7 @@ import { CHECKPOINT_DIR, latestCheckpoint, loadCheckpoint, saveCheckpoint, type 
 import { evaluatePairs, type Evaluation } from './evaluate';
 import type { LossName } from './losses';
 import { writeModelFolder } from './model-folder';
+import { outputError } from './atomic';
 import { Optimizer, warmupLinear, warmupSteps } from './optimizer';
 import { readPairs, type TextPair } from './pairs';
 import { epochOrder } from './random';
@@ -227,7 +228,7 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const trainData = typeof options.train === 'string' ? basename(options.train) : 'pairs given in memory';
-    const written = await writeModelFolder(
+    const written = await writeModelFolderOrExplain(
       model,
       output,
       {
@@ -277,4 +278,18 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
 
 function onProgress(options: FineTuneOptions, event: TrainingEvent): void {
   options.onProgress?.(event);
+}
+
+/** writeModelFolder, with a full disk or a refused write reported as OUTPUT_FAILED (checkpoints stay for --resume). */
+async function writeModelFolderOrExplain(...args: Parameters<typeof writeModelFolder>): ReturnType<typeof writeModelFolder> {
+  try {
+    return await writeModelFolder(...args);
+  } catch (error) {
+    const checkpoint = await latestCheckpoint(args[1]);
+    throw outputError(
+      error,
+      `the model folder ${args[1]}`,
+      checkpoint ? `the last checkpoint (${checkpoint}) is intact: free space, then rerun with --resume` : 'free space and run again',
+    );
+  }
 }
