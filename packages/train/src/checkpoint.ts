@@ -44,12 +44,7 @@ export async function saveCheckpoint(output: string, model: TrainableBert, optim
   } catch (error) {
     // Half a checkpoint would only take the space the next attempt needs; the previous one is untouched.
     await rm(temporary, { recursive: true, force: true });
-    const previous = await latestCheckpoint(output);
-    throw outputError(
-      error,
-      `checkpoint step ${state.step} under ${root}`,
-      previous ? `the last complete checkpoint (${previous}) is intact: free space, then rerun with --resume` : 'no checkpoint was written yet',
-    );
+    throw outputError(error, `checkpoint step ${state.step} under ${root}`, await resumeHint(output, 'no checkpoint was written yet'));
   }
   await rm(final, { recursive: true, force: true });
   await rename(temporary, final);
@@ -69,6 +64,12 @@ export async function latestCheckpoint(output: string): Promise<string | undefin
   }
   const complete = entries.filter((entry) => /^step-\d+$/.test(entry)).sort();
   return complete.length === 0 ? undefined : join(output, CHECKPOINT_DIR, complete[complete.length - 1]!);
+}
+
+/** What to tell a user whose run stopped on a refused write: resume from the newest checkpoint, else `otherwise`. */
+export async function resumeHint(output: string, otherwise: string): Promise<string> {
+  const checkpoint = await latestCheckpoint(output);
+  return checkpoint ? `the last complete checkpoint (${checkpoint}) is intact: free space, then rerun with --resume` : otherwise;
 }
 
 /**

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { EmbedderError, noopLogger, type Logger } from '@embedder-rag/core';
 import type { TfjsRuntimeName } from '@embedder-rag/backend-tfjs';
 import { resolveModel } from '@embedder-rag/models';
-import { CHECKPOINT_DIR, latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import { CHECKPOINT_DIR, latestCheckpoint, loadCheckpoint, resumeHint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { evaluatePairs, type Evaluation } from './evaluate';
 import type { LossName } from './losses';
 import { writeModelFolder } from './model-folder';
@@ -285,11 +285,6 @@ async function writeModelFolderOrExplain(...args: Parameters<typeof writeModelFo
   try {
     return await writeModelFolder(...args);
   } catch (error) {
-    const checkpoint = await latestCheckpoint(args[1]);
-    throw outputError(
-      error,
-      `the model folder ${args[1]}`,
-      checkpoint ? `the last checkpoint (${checkpoint}) is intact: free space, then rerun with --resume` : 'free space and run again',
-    );
+    throw outputError(error, `the model folder ${args[1]}`, await resumeHint(args[1], 'free space and run again'));
   }
 }
