@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isEmbedderError } from '@embedder-rag/core';
 import { parseServerConfig, serverConfigSchema } from './config';
+import { parseModelEntry } from './model-entry';
 
 function failure(fn: () => unknown): Error {
   try {
@@ -89,5 +90,28 @@ describe('parseServerConfig', () => {
     expect(failure(() => parseServerConfig({ env: {}, argv: ['--port=70000'] })).message).toContain('--port must be a whole number from 0 to 65535');
     expect(failure(() => parseServerConfig({ env: {}, argv: ['--batch-size', '0'] })).message).toContain('--batch-size must be a whole number from 1 to 4096');
     expect(failure(() => parseServerConfig({ env: {}, argv: ['--bogus'] })).message).toContain("Unknown option '--bogus'");
+  });
+
+  it('reads name@dtype entries; a folder whose path holds @ stays a name', () => {
+    const models = ['all-minilm-l6-v2', 'all-minilm-l6-v2@q8', '/models/v2@2024/minilm@q8-dynamic', '/models/v2@2024/minilm'];
+    expect(parseServerConfig({ env: { EMBEDDER_MODELS: models.join(',') } }).models).toEqual(models);
+    expect(models.map((entry) => parseModelEntry(entry))).toEqual([
+      { model: 'all-minilm-l6-v2' },
+      { model: 'all-minilm-l6-v2', dtype: 'q8' },
+      { model: '/models/v2@2024/minilm', dtype: 'q8-dynamic' },
+      { model: '/models/v2@2024/minilm' },
+    ]);
+  });
+
+  it.each([
+    [{ env: { EMBEDDER_MODELS: 'all-minilm-l6-v2,all-minilm-l6-v2@q4' } }, "EMBEDDER_MODELS entry 'all-minilm-l6-v2@q4' has unknown dtype 'q4' after '@' (accepted: fp32, q8, q8-dynamic)"],
+    [{ env: { EMBEDDER_MODELS: 'all-minilm-l6-v2@' } }, "EMBEDDER_MODELS entry 'all-minilm-l6-v2@' has no dtype after '@' (accepted: fp32, q8, q8-dynamic)"],
+    [{ env: { EMBEDDER_MODELS: '@q8' } }, "EMBEDDER_MODELS entry '@q8' has no model name before '@' (write name@dtype, e.g. all-minilm-l6-v2@q8)"],
+    [{ env: {}, argv: ['--model', 'a', '--model', 'b@fp16'] }, "--model entry 'b@fp16' has unknown dtype 'fp16' after '@'"],
+    [{ env: {}, overrides: { models: ['a', ' @q8'] } }, "models entry ' @q8' has no model name before '@'"],
+  ])('a bad entry is INVALID_CONFIG naming its source and the dtypes: %o', (sources, message) => {
+    const error = failure(() => parseServerConfig(sources));
+    expect(isEmbedderError(error, 'INVALID_CONFIG')).toBe(true);
+    expect(error.message).toContain(message);
   });
 });

@@ -11,6 +11,7 @@ import {
   validateSettings,
 } from '@embedder-rag/core';
 import type { EmbedderSettings, SettingKind } from '@embedder-rag/core';
+import { parseModelEntry } from './model-entry';
 
 /** Log levels pino knows (LOG_LEVEL, or RUST_LOG as an alias). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,7 +34,7 @@ export interface ServerField {
 export const SERVER_FIELDS = {
   port: { env: 'EMBEDDER_PORT', flag: 'port', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, doc: 'TCP port (0 = any free port)' },
   host: { env: 'EMBEDDER_HOST', flag: 'host', kind: { type: 'string' }, default: '0.0.0.0', doc: 'Address to listen on' },
-  models: { env: 'EMBEDDER_MODELS', flag: 'model', kind: { type: 'list' }, doc: 'Models to serve, comma-separated (flag repeatable); the first is the default. Default: EMBEDDER_MODEL_TYPE or all-minilm-l6-v2' },
+  models: { env: 'EMBEDDER_MODELS', flag: 'model', kind: { type: 'list' }, doc: 'Models to serve, comma-separated (flag repeatable); the first is the default; `name@dtype` (e.g. all-minilm-l6-v2@q8) serves a model with its own dtype, in the thread of its other dtypes. Default: EMBEDDER_MODEL_TYPE or all-minilm-l6-v2' },
   apiKey: { env: 'EMBEDDER_API_KEY', flag: 'api-key', kind: { type: 'string' }, doc: 'When set, every route but /health and /ready needs `Authorization: Bearer <key>`' },
   maxConcurrentRequests: { env: 'EMBEDDER_MAX_CONCURRENT_REQUESTS', flag: 'max-concurrent-requests', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 512, doc: 'Inference requests in flight at once; more get 429' },
   maxClientBatchSize: { env: 'EMBEDDER_MAX_CLIENT_BATCH_SIZE', flag: 'max-client-batch-size', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 2048, doc: 'Most inputs in one request (split into batches internally); more get 413' },
@@ -75,6 +76,7 @@ function parseField(field: ServerField, raw: string, source: string): unknown {
   if (items.length === 0) {
     throw new EmbedderError('INVALID_CONFIG', `${source} must name at least one model, got '${raw}'`, { details: { variable: source } });
   }
+  for (const item of items) parseModelEntry(item, source);
   return items;
 }
 
@@ -132,6 +134,8 @@ export function parseServerConfig(sources: ConfigSources = {}): ServerConfig {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
     throw new EmbedderError('INVALID_CONFIG', `invalid server config: ${problems.join('; ')}`, { details: { problems } });
   }
+  // Entries set in code (overrides) were not read by parseField: the same check, before any model loads.
+  for (const entry of result.data.models) parseModelEntry(entry, 'models');
   return result.data;
 }
 

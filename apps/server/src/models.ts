@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import type { FastifyReply } from 'fastify';
-import { findBuiltinModel, type EmbeddingHost, type Logger } from '@embedder-rag/core';
+import { defaultSettings, findBuiltinModel, type Dtype, type EmbeddingHost, type Logger } from '@embedder-rag/core';
 import { ModelManager } from '@embedder-rag/embedder';
-import { ModelHost } from './model-host';
+import { ModelHost, ModelThread } from './model-host';
+import { modelThreadKey, parseModelEntry, type ModelEntry } from './model-entry';
 import { HttpError } from './errors';
 import type { ServerConfig } from './config';
 import type { ServerMetrics } from './metrics';
@@ -11,7 +12,7 @@ import type { ServerMetrics } from './metrics';
 export interface ServedModel {
   /** The name as configured (EMBEDDER_MODELS / --model); what responses report as `model`. */
   name: string;
-  /** The model's generator (a ModelHost: in its own worker thread). */
+  /** The model's generator (a ModelHost: in a worker thread, shared with the model's other dtypes). */
   generator: EmbeddingHost;
   /** Lower-cased names a request's `model` may use: the configured name, id, repo id, folder name. */
   aliases: Set<string>;
@@ -24,19 +25,51 @@ export interface ModelState {
   /** Resident memory its last load added, in bytes (measured); null until first loaded. */
   bytes: number | null;
   loads: number;
+  /** The dtype it is served with: its `@dtype`, else the server's setting. */
+  dtype: Dtype;
+  /** The worker thread it runs in (models sharing one report the same id); null while not loaded. */
+  thread: number | null;
 }
 
-/** Names a request may use before the model is loaded: the configured name, its built-in ids, its folder name. */
-function configuredAliases(name: string): string[] {
-  const builtin = findBuiltinModel(name);
-  return [name, basename(name), ...(builtin === undefined ? [] : [builtin.id, builtin.repoId, builtin.folderName])];
+/**
+ * Names a request may use before the model is loaded: the configured name, its built-in ids, its folder name. A
+ * `name@dtype` entry whose model is also served plain (`ownNameOnly`) answers to its configured name only: the plain
+ * names belong to the plain entry.
+ */
+function configuredAliases(name: string, entry: ModelEntry, ownNameOnly: boolean): string[] {
+  if (ownNameOnly) return [name];
+  const builtin = findBuiltinModel(entry.model);
+  return [name, basename(entry.model), ...(builtin === undefined ? [] : [builtin.id, builtin.repoId, builtin.folderName])];
 }
 
-function loadedAliases(generator: EmbeddingHost): string[] {
+function loadedAliases(generator: EmbeddingHost, ownNameOnly: boolean): string[] {
+  if (ownNameOnly) return [];
   const builtin = findBuiltinModel(generator.model.id);
   const names = [generator.model.id, generator.model.repoId, basename(generator.model.dir)];
   if (builtin !== undefined) names.push(builtin.id, builtin.repoId, builtin.folderName);
   return names.filter((value): value is string => typeof value === 'string');
+}
+
+/**
+ * The worker threads of the loaded models, one per model (its dtypes share it, and with it the backend registry and
+ * the tokenizer; see {@link modelThreadKey}). A thread whose last model was unloaded has ended: the next load starts
+ * a new one.
+ */
+class ModelThreads {
+  readonly #threads = new Map<string, Promise<ModelThread>>();
+  constructor(readonly logger: Logger) {}
+
+  async for(entry: ModelEntry): Promise<ModelThread> {
+    const key = modelThreadKey(entry);
+    const existing = this.#threads.get(key);
+    if (existing !== undefined) {
+      const thread = await existing.catch(() => undefined);
+      if (thread?.usable) return thread;
+    }
+    const started = ModelThread.start(key, this.logger);
+    this.#threads.set(key, started);
+    return started;
+  }
 }
 
 /**
@@ -45,26 +78,39 @@ function loadedAliases(generator: EmbeddingHost): string[] {
  * unloaded when loading another would exceed the budget, and loaded again when asked for.
  */
 export class ModelPool {
-  readonly #manager: ModelManager<EmbeddingHost>;
+  readonly #manager: ModelManager<ModelHost>;
   /** Configured name → lower-cased names a request may use (grows with the model's own ids once loaded). */
   readonly #aliases: Map<string, Set<string>>;
+  /** Configured name → the dtype it is served with. */
+  readonly #dtypes: Map<string, Dtype>;
 
-  private constructor(manager: ModelManager<EmbeddingHost>, aliases: Map<string, Set<string>>) {
+  private constructor(manager: ModelManager<ModelHost>, aliases: Map<string, Set<string>>, dtypes: Map<string, Dtype>) {
     this.#manager = manager;
     this.#aliases = aliases;
+    this.#dtypes = dtypes;
   }
 
   /** Sets up every configured model and loads the default one (a default that cannot load fails the start). */
   static async load(config: ServerConfig, logger: Logger, metrics: ServerMetrics): Promise<ModelPool> {
     const unsubscribe = new Map<string, () => void>();
-    const aliases = new Map(config.models.map((name) => [name, new Set(configuredAliases(name).map((alias) => alias.toLowerCase()))]));
-    const manager = new ModelManager<EmbeddingHost>({
+    const entries = new Map(config.models.map((name) => [name, parseModelEntry(name)]));
+    const threads = new ModelThreads(logger);
+    const servedPlain = new Set([...entries.values()].filter((entry) => entry.dtype === undefined).map(modelThreadKey));
+    const ownNameOnly = new Map([...entries].map(([name, entry]) => [name, entry.dtype !== undefined && servedPlain.has(modelThreadKey(entry))]));
+    const aliases = new Map(config.models.map((name) => [name, new Set(configuredAliases(name, entries.get(name)!, ownNameOnly.get(name)!).map((alias) => alias.toLowerCase()))]));
+    const serverDtype = config.modelSettings.dtype ?? defaultSettings().dtype;
+    const dtypes = new Map(config.models.map((name) => [name, entries.get(name)!.dtype ?? serverDtype]));
+    const manager = new ModelManager<ModelHost>({
       models: config.models,
-      load: (name) => ModelHost.start({ ...config.modelSettings, model: name }, config.queueSize, logger),
+      load: async (name) => {
+        const entry = entries.get(name)!;
+        const settings = { ...config.modelSettings, model: entry.model, ...(entry.dtype === undefined ? {} : { dtype: entry.dtype }) };
+        return ModelHost.start(name, settings, config.queueSize, await threads.for(entry));
+      },
       ...(config.modelMemoryBudgetMb === undefined ? {} : { memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024 }),
       logger,
       onLoad: (name, generator) => {
-        for (const alias of loadedAliases(generator)) aliases.get(name)?.add(alias.toLowerCase());
+        for (const alias of loadedAliases(generator, ownNameOnly.get(name)!)) aliases.get(name)?.add(alias.toLowerCase());
         unsubscribe.set(name, generator.onBatch((event) => metrics.observeBatch(event)));
         metrics.addSource({ name, stats: () => generator.getStats(), queuedInputs: () => generator.queuedInputs() });
         logger.info('model ready', {
@@ -73,6 +119,8 @@ export class ModelPool {
           dimension: generator.model.dimension,
           dtype: generator.model.dtype,
           backend: generator.model.backend,
+          thread: generator.thread.threadId,
+          tokenizerLoads: generator.tokenizerLoads,
           device: generator.model.device.used,
           ...(generator.model.device.skipped.length > 0 ? { deviceSkipped: generator.model.device.skipped } : {}),
           ...(generator.model.device.gpuMaxAbsDiff === undefined ? {} : { gpuMaxAbsDiff: generator.model.device.gpuMaxAbsDiff }),
@@ -84,7 +132,7 @@ export class ModelPool {
         metrics.removeSource(name);
       },
     });
-    const pool = new ModelPool(manager, aliases);
+    const pool = new ModelPool(manager, aliases, dtypes);
     try {
       await manager.use(manager.defaultName, () => undefined);
     } catch (error) {
@@ -101,7 +149,14 @@ export class ModelPool {
 
   /** Every configured model, loaded or not, in configured order. */
   list(): ModelState[] {
-    return this.#manager.list().map((state) => ({ name: state.name, loaded: state.loaded, bytes: state.bytes ?? null, loads: state.loads }));
+    return this.#manager.list().map((state) => ({
+      name: state.name,
+      loaded: state.loaded,
+      bytes: state.bytes ?? null,
+      loads: state.loads,
+      dtype: this.#dtypes.get(state.name)!,
+      thread: this.#manager.peek(state.name)?.thread.threadId ?? null,
+    }));
   }
 
   /** The loaded models' generators (for liveness). */

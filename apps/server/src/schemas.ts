@@ -3,6 +3,7 @@
  * turns the same objects into /openapi.json, so the document cannot drift from what the server accepts.
  * Names and shapes follow TEI 1.9's OpenAPI document (docs/openapi.json) where the route is shared with TEI.
  */
+import { DTYPES } from './model-entry';
 
 const tokenIds = { type: 'array', items: { type: 'integer', minimum: 0 } } as const;
 const nullableBoolean = { type: ['boolean', 'null'] } as const;
@@ -128,6 +129,7 @@ const modelList = {
           created: { type: 'integer' },
           owned_by: { type: 'string' },
           loaded: { type: 'boolean', description: 'embedder extension: loaded now (others load on first use)' },
+          dtype: { type: 'string', enum: [...DTYPES], description: 'embedder extension: the weights it is served with (`name@dtype` entries pick their own)' },
         },
       },
     },
@@ -264,11 +266,19 @@ const info = {
     models: { type: 'array', items: { type: 'string' }, description: 'embedder extension: every served model.' },
     model_states: {
       type: 'array',
-      description: 'embedder extension: every served model, whether it is loaded now, the resident memory its last load added (bytes, measured) and how often it was loaded (EMBEDDER_MODEL_MEMORY_BUDGET_MB unloads the least recently used).',
+      description:
+        'embedder extension: every served model, whether it is loaded now, the resident memory its last load added (bytes, measured), how often it was loaded (EMBEDDER_MODEL_MEMORY_BUDGET_MB unloads the least recently used), its dtype and the worker thread it runs in (the dtypes of one model share one; null while not loaded).',
       items: {
         type: 'object',
-        required: ['name', 'loaded', 'bytes', 'loads'],
-        properties: { name: { type: 'string' }, loaded: { type: 'boolean' }, bytes: { type: ['integer', 'null'] }, loads: { type: 'integer', minimum: 0 } },
+        required: ['name', 'loaded', 'bytes', 'loads', 'dtype', 'thread'],
+        properties: {
+          name: { type: 'string' },
+          loaded: { type: 'boolean' },
+          bytes: { type: ['integer', 'null'] },
+          loads: { type: 'integer', minimum: 0 },
+          dtype: { type: 'string', enum: [...DTYPES] },
+          thread: { type: ['integer', 'null'] },
+        },
       },
     },
     device: {

@@ -55,7 +55,7 @@ export const openAiRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
     },
     async () => ({
       object: 'list',
-      data: ctx.models().list().map((model) => ({ id: model.name, object: 'model', created: started, owned_by: 'embedder', loaded: model.loaded })),
+      data: ctx.models().list().map((model) => ({ id: model.name, object: 'model', created: started, owned_by: 'embedder', loaded: model.loaded, dtype: model.dtype })),
     }),
   );
 };
