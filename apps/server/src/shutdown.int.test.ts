@@ -28,6 +28,21 @@ describe('dist/main.js', () => {
     expect((failed as Error).message).toContain('EMBEDDER_QUEUE_SIZE must be a whole number from 1 to 100000000');
   });
 
+  it('fails fast on a bad EMBEDDER_MODELS entry or --model: exit 2, one INVALID_CONFIG line naming the entry and the dtypes', async () => {
+    const main = join(repoRoot, 'apps/server/dist/main.js');
+    const cases = [
+      { env: { EMBEDDER_MODELS: 'all-minilm-l6-v2,all-minilm-l6-v2@q4' }, args: [], line: "EMBEDDER_MODELS entry 'all-minilm-l6-v2@q4' has unknown dtype 'q4' after '@' (accepted: fp32, q8, q8-dynamic)" },
+      { env: {}, args: ['--model', '@q8'], line: "--model entry '@q8' has no model name before '@' (write name@dtype, e.g. all-minilm-l6-v2@q8)" },
+    ];
+    for (const { env, args, line } of cases) {
+      const failed = (await spawnServer(main, env, undefined, 600_000, args).catch((error: Error) => error)) as Error;
+      expect(failed).toBeInstanceOf(Error);
+      expect(failed.message).toContain('server exited (2) before ready');
+      const stderr = failed.message.split('\n').filter((text) => text.startsWith('embedder-server:'));
+      expect(stderr).toEqual([`embedder-server: INVALID_CONFIG: ${line}`]);
+    }
+  });
+
   it('SIGTERM with 20 requests in flight: all complete with 200, new connections refused, the cache is flushed, exit 0', async () => {
     // The grace period bounds a drain that takes seconds here and minutes on a machine at load 50: long enough for both.
     const env = { EMBEDDER_CACHE_PATH: join(cacheDir, 'embeddings.cache'), EMBEDDER_SHUTDOWN_GRACE_MS: '600000' };
