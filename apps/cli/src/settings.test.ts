@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { MODEL_SETTINGS, defaultSettings, parseSettingText, settingFlagHelp, type SettingDefinition } from '@embedder-rag/core';
-import { configHelp, parseServerConfig } from '@embedder-rag/server';
 import { addModelOptions, buildConfig } from './config';
 import { createProgram } from './program';
+
+// The CLI loads the server on use (serve), so this test does too.
+const { configHelp, parseServerConfig } = await import('@embedder-rag/server');
 
 // Core's MODEL_SETTINGS is the one list both apps derive their flags and variables from. These checks walk the list,
 // so a setting one app does not take (the server had no --offline) fails here, whatever the setting is.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbedderConfig, type Chunk } from '@embedder-rag/core';
-import { embedderFailure, modelDir, modelRoot } from '@embedder-rag/test-fixtures';
+import { embedderFailure, loadMiniLmReference, modelDir, modelRoot } from '@embedder-rag/test-fixtures';
 import { EmbeddingGenerator } from './index';
 
 const temp = mkdtempSync(join(tmpdir(), 'embedder-facade-'));
@@ -101,6 +101,54 @@ describe('EmbeddingGenerator', () => {
       const error = await embedderFailure(generator.embed(['x'], { dimensions }));
       expect(error.message).toMatch(/from 1 to 384/);
     }
+  });
+});
+
+describe('embedStream', () => {
+  let generator: EmbeddingGenerator;
+  // Cache off: every vector below is computed, none read back from an earlier call.
+  beforeAll(async () => {
+    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0));
+  });
+  afterAll(() => generator.dispose());
+  const texts = loadMiniLmReference().map((row, index) => `${row.text} (${index})`);
+
+  it('yields every text in input order with the vectors embed() gives', async () => {
+    const streamed: { index: number; embedding: Float32Array }[] = [];
+    for await (const item of generator.embedStream(texts, { windowSize: 40 })) streamed.push(item);
+    const whole = await generator.embed(texts);
+    expect(streamed.map((item) => item.index)).toEqual(texts.map((_, index) => index));
+    for (const [index, item] of streamed.entries()) {
+      let dot = 0;
+      for (let d = 0; d < item.embedding.length; d++) dot += item.embedding[d]! * whole[index]![d]!;
+      expect(dot).toBeGreaterThan(0.99999);
+    }
+  });
+
+  it('runs the next window while the consumer still holds the first one', async () => {
+    const batches: number[] = [];
+    const stop = generator.onBatch((event) => batches.push(event.size));
+    const stream = generator.embedStream(texts, { windowSize: 16 });
+    const first = await stream.next();
+    expect(first.value?.index).toBe(0);
+    expect(batches.reduce((sum, size) => sum + size, 0)).toBeGreaterThanOrEqual(16);
+    // Without reading further, the second window's batches arrive (the old stream waited for the consumer).
+    const embedded = () => batches.reduce((sum, size) => sum + size, 0);
+    for (let waited = 0; embedded() < 32 && waited < 60_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(embedded()).toBeGreaterThanOrEqual(32);
+    await stream.return(undefined);
+    stop();
+  }, 120_000);
+
+  it('stops its queued windows when the consumer breaks off, and the generator goes on working', async () => {
+    let read = 0;
+    for await (const item of generator.embedStream(texts, { windowSize: 8, windowsInFlight: 3 })) {
+      read++;
+      if (item.index === 2) break;
+    }
+    expect(read).toBe(3);
+    const [vector] = await generator.embed(['still working']);
+    expect(vector).toHaveLength(384);
   });
 });
 

@@ -350,28 +350,52 @@ export class EmbeddingGenerator implements EmbeddingHost {
 
   /**
    * Embeds an (async) iterable of texts in windows, yielding results in input order as each window finishes,
-   * so memory stays bounded however long the input is.
+   * so memory stays bounded however long the input is. The next window is read and queued while the consumer
+   * handles the last one's results, so the model is not idle while a CLI formats and writes lines (at most
+   * `windowsInFlight` windows are held: 2 by default). Stopping early (break) aborts the windows not yet yielded.
    */
   async *embedStream(
     texts: AsyncIterable<string> | Iterable<string>,
-    options: EmbedOptions & { windowSize?: number } = {},
+    options: EmbedOptions & { windowSize?: number; windowsInFlight?: number } = {},
   ): AsyncGenerator<{ index: number; embedding: Float32Array; tokenCount: number }> {
     const windowSize = options.windowSize ?? Math.max(this.settings.batchSize * 8, 256);
+    const windowsInFlight = Math.max(1, options.windowsInFlight ?? 2);
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    type Window = { offset: number; result: Promise<EmbedResult> };
+    const inFlight: Window[] = [];
     let window: string[] = [];
     let offset = 0;
-    const flush = async function* (this: EmbeddingGenerator) {
-      const result = await this.embedWithDetails(window, options);
-      for (let i = 0; i < window.length; i++) {
-        yield { index: offset + i, embedding: result.embeddings[i]!, tokenCount: result.tokenCounts[i]! };
-      }
+    const launch = () => {
+      const result = this.embedWithDetails(window, { ...options, signal });
+      // Awaited in order below; this only keeps a failure from being reported as unhandled before its turn.
+      result.catch(() => undefined);
+      inFlight.push({ offset, result });
       offset += window.length;
       window = [];
     };
-    for await (const text of texts) {
-      window.push(text);
-      if (window.length >= windowSize) yield* flush.call(this);
+    const yieldOldest = async function* () {
+      const oldest = inFlight.shift()!;
+      const result = await oldest.result;
+      for (let i = 0; i < result.embeddings.length; i++) {
+        yield { index: oldest.offset + i, embedding: result.embeddings[i]!, tokenCount: result.tokenCounts[i]! };
+      }
+    };
+    try {
+      for await (const text of texts) {
+        window.push(text);
+        if (window.length < windowSize) continue;
+        launch();
+        while (inFlight.length >= windowsInFlight) yield* yieldOldest();
+      }
+      if (window.length > 0) launch();
+      while (inFlight.length > 0) yield* yieldOldest();
+    } finally {
+      if (inFlight.length > 0) {
+        stop.abort(new DOMException('the stream was closed before these texts were read', 'AbortError'));
+        await Promise.allSettled(inFlight.map((each) => each.result));
+      }
     }
-    if (window.length > 0) yield* flush.call(this);
   }
 
   /** Fills `embedding` (and the deprecated `embeddings`, the same array) of each chunk; order, ids and metadata kept (the seed's generate_embeddings). */

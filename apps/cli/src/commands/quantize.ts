@@ -1,6 +1,4 @@
 import { join } from 'node:path';
-import { createRowwiseFile, ROWWISE_FILE } from '@embedder-rag/quantize';
-import { loadTokenizer } from '@embedder-rag/tokenizer';
 import { createStderrLogger } from '../logger';
 
 export interface QuantizeFlags {
@@ -14,6 +12,8 @@ export interface QuantizeFlags {
  * model's tokeniser on @embedder-rag/quantize's built-in sentences. Prints {"file", ...report} as one JSON line.
  */
 export async function runQuantize(flags: QuantizeFlags): Promise<void> {
+  // Loaded on use, as `serve`'s server: protobufjs and the tokenizer are not every command's start-up.
+  const [{ createRowwiseFile, ROWWISE_FILE }, { loadTokenizer }] = await Promise.all([import('@embedder-rag/quantize'), import('@embedder-rag/tokenizer')]);
   const logger = createStderrLogger(flags.verbose === true);
   const tokenizer = await loadTokenizer(flags.model, { maxSeqLength: 256 });
   const output = flags.output ?? join(flags.model, ROWWISE_FILE);

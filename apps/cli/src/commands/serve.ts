@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { EmbedderError } from '@embedder-rag/core';
-import { configHelp, startServer } from '@embedder-rag/server';
 
 /**
  * `embedder serve [flags]`: starts @embedder-rag/server with the given flags (parsed by the server, so `serve` and
@@ -8,6 +7,8 @@ import { configHelp, startServer } from '@embedder-rag/server';
  * SIGINT, then drains and closes it. A second signal ends the process at once (the default action).
  */
 export async function runServe(args: readonly string[]): Promise<void> {
+  // Loaded on use: fastify and the rest of the server cost every other command ~100 ms of start-up.
+  const { configHelp, startServer } = await import('@embedder-rag/server');
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${configHelp().replace('embedder-server', 'embedder serve')}\n`);
     return;
