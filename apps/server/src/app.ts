@@ -22,6 +22,8 @@ declare module 'fastify' {
   }
 }
 
+const serializeJson = (data: unknown): string => JSON.stringify(data);
+
 /** Routes a load balancer or orchestrator calls without credentials. */
 const OPEN_ROUTES = new Set(['/health', '/ready']);
 /** The API page: a browser cannot send a bearer token when it loads a page; its "Authorize" button sends it on calls. */
@@ -71,8 +73,9 @@ export async function buildApp(ctx: AppContext, logger: PinoLogger) {
   });
   // JSON only: a text/plain body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
-  // Responses are built by our handlers; JSON.stringify keeps number arrays fast and untouched.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Responses are built by our handlers; JSON.stringify keeps number arrays fast and untouched (vectors arrive as
+  // the shortest float32 decimals, float32-json.ts).
+  app.setSerializerCompiler(() => serializeJson);
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {

@@ -58,16 +58,39 @@ describe('OpenAI-compatible clients', () => {
     const bytes = Buffer.from(raw.data[0]!.embedding, 'base64');
     expect(bytes.length).toBe(384 * 4);
     const decoded = new Float32Array(bytes.buffer, bytes.byteOffset, 384);
-    expect(Array.from(decoded)).toEqual(floats.data[0]!.embedding);
+    // JSON numbers are the shortest decimals of the float32 values: stored as float32, they are the same bits.
+    expect(decoded).toEqual(Float32Array.from(floats.data[0]!.embedding));
     // Asked for base64 explicitly, the client hands the string through; decoded, it is the float vector exactly.
     base64.data.forEach((item, i) => {
       const raw = Buffer.from(item.embedding as unknown as string, 'base64');
-      const vector = Array.from(new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4));
-      expect(vector).toEqual(floats.data[i]!.embedding);
+      expect(new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4)).toEqual(Float32Array.from(floats.data[i]!.embedding));
     });
     // Without encoding_format the client asks for base64 itself and decodes it to numbers.
     const implicit = await client.embeddings.create({ model: 'all-minilm-l6-v2', input });
     implicit.data.forEach((item, i) => expect(cosine(item.embedding, floats.data[i]!.embedding)).toBeGreaterThanOrEqual(0.99999));
+  });
+
+  it('JSON vectors read back to the exact float32 values of the base64 answer (all 230 reference texts)', async () => {
+    const input = reference.map((row) => row.text);
+    // One after the other: the second is answered from the cache (or the same batches), so both carry the same vectors.
+    const json = await fetch(`${server.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: input }) }).then(
+      (r) => r.text(),
+    );
+    const base64 = await client.embeddings.create({ model: 'all-minilm-l6-v2', input, encoding_format: 'base64' });
+    const rows = JSON.parse(json) as number[][];
+    expect(rows).toHaveLength(reference.length);
+    let values = 0;
+    rows.forEach((row, i) => {
+      const raw = Buffer.from(base64.data[i]!.embedding as unknown as string, 'base64');
+      const exact = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+      // Bit for bit (a -0 would print as 0, as JSON.stringify always did; none occurs here).
+      expect(new Uint32Array(Float32Array.from(row).buffer), `text ${i}`).toEqual(exact);
+      values += row.length;
+    });
+    // Shortest float32 decimals: about half the characters of the exact doubles (0.10000000149011612 for 0.1f).
+    const perValue = json.length / values;
+    expect(perValue).toBeLessThan(13);
+    console.info(`/embed JSON: ${values} values of 230 real vectors read back bit for bit; ${perValue.toFixed(1)} characters per value`);
   });
 
   it('a single string input and the /embeddings alias work', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context';
+import { float32JsonNumbers } from '../float32-json';
 import { runEmbedding, toTexts } from '../inference';
 import { errorResponses, ref, type EmbedBody } from '../schemas';
 
@@ -35,7 +36,7 @@ export const embedRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         request,
         reply,
       );
-      return result.embeddings.map((vector) => Array.from(vector));
+      return result.embeddings.map(float32JsonNumbers);
     },
   );
 };

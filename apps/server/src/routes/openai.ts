@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context';
+import { float32JsonNumbers } from '../float32-json';
 import { runEmbedding, toTexts } from '../inference';
 import { errorResponses, ref, type OpenAiBody } from '../schemas';
 
@@ -36,7 +37,7 @@ export const openAiRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
           object: 'list',
           data: result.embeddings.map((vector, index) => ({
             object: 'embedding',
-            embedding: base64 ? toBase64(vector) : Array.from(vector),
+            embedding: base64 ? toBase64(vector) : float32JsonNumbers(vector),
             index,
           })),
           model: model.name,
