@@ -1,6 +1,6 @@
 export { BatchScheduler } from './scheduler';
 export { AdaptiveBudget, type AdaptiveBudgetOptions } from './adaptive-budget';
-export { planBatches, batchCapacity, paddedTokens, paddingBoundedCount, sortByLength } from './plan';
+export { planBatches, batchCapacity, cheapestCuts, paddedTokens, paddingBoundedCount, sortByLength } from './plan';
 export type {
   SchedulableItem,
   BatchRunEvent,

@@ -36,6 +36,46 @@ export function paddingBoundedCount(sorted: readonly SchedulableItem[], start: n
 }
 
 /**
+ * The cheapest way to cut `sorted` (longest first) from `start` into batches, when a batch costs its padded tokens
+ * plus `overheadTokens`: what running one more batch costs (the runtime's per-call work, thread hand-offs), counted
+ * in padded tokens. Returns, for each position i >= start, the size of the batch that begins at i on the cheapest
+ * cutting of sorted[i..] (dynamic programming from the end, O(items × maxBatchSize)); each batch stays within
+ * `capacity` and `maxPaddingRatio`. Concurrent single texts of every length then run as dense batches (a batch is
+ * cut wherever the padding it would carry costs more than one more batch), and a long sorted run of similar
+ * lengths still fills whole batches.
+ */
+export function cheapestCuts(
+  sorted: readonly SchedulableItem[],
+  start: number,
+  capacity: (longest: number) => number,
+  maxPaddingRatio: number,
+  overheadTokens: number,
+): Int32Array {
+  const count = sorted.length;
+  const take = new Int32Array(count);
+  const cost = new Float64Array(count + 1);
+  for (let i = count - 1; i >= start; i--) {
+    const longest = sorted[i]!.tokens;
+    const most = Math.min(capacity(longest), count - i);
+    let real = 0;
+    let best = Number.POSITIVE_INFINITY;
+    let bestSize = 1;
+    for (let size = 1; size <= most; size++) {
+      real += sorted[i + size - 1]!.tokens;
+      if (size > 1 && longest * size > real * maxPaddingRatio) break;
+      const total = overheadTokens + longest * size + cost[i + size]!;
+      if (total < best) {
+        best = total;
+        bestSize = size;
+      }
+    }
+    cost[i] = best;
+    take[i] = bestSize;
+  }
+  return take;
+}
+
+/**
  * Sorts by tokens, longest first, keeping arrival order among equals (Array.prototype.sort is stable).
  * Longest first makes the first batch of a window the heaviest, so memory peaks early and predictably.
  */

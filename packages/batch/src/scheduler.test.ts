@@ -132,6 +132,19 @@ describe('BatchScheduler', () => {
     expect(() => immediate({ maxPaddingRatio: 0.5 })).toThrowError(/maxPaddingRatio must be at least 1/);
   });
 
+  it('with batchOverheadTokens, cuts concurrent single texts where the padding costs more than another batch', async () => {
+    const lengths = [53, 12, 40, 9, 38, 14, 52, 10];
+    // 16 tokens per batch: [53,52] + [40,38] (2 x 16 + 106 + 80 = 218) beat [53,52,40,38] (16 + 212 = 228).
+    const { scheduler, seen } = immediate({ maxBatchTokens: 8192, maxBatchSize: 32, batchOverheadTokens: 16 });
+    await Promise.all(lengths.map((t, i) => scheduler.submit([item(`t${i}`, t)])));
+    expect(seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52], [40, 38], [14, 12], [10, 9]]);
+    // A big per-batch cost keeps the greedy batches where the ratio allows them.
+    const costly = immediate({ maxBatchTokens: 8192, maxBatchSize: 32, maxPaddingRatio: 1.3, batchOverheadTokens: 1000 });
+    await Promise.all(lengths.map((t, i) => costly.scheduler.submit([item(`t${i}`, t)])));
+    expect(costly.seen.map((b) => b.map((i) => i.tokens))).toEqual([[53, 52, 40, 38], [14, 12, 10, 9]]);
+    expect(() => immediate({ batchOverheadTokens: -1 })).toThrowError(/batchOverheadTokens must be 0 or more/);
+  });
+
   it('merges calls that arrive while a batch runs into the next batch', async () => {
     const ex = gatedExecutor();
     const scheduler = new BatchScheduler<Item, string[], string>({ ...ex, maxBatchSize: 8 });

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_PADDING_RATIO, EmbedderError, noopLogger, toEmbedderError, type Logger } from '@embedder-rag/core';
 import { AdaptiveBudget } from './adaptive-budget';
-import { batchCapacity, paddingBoundedCount, sortByLength } from './plan';
+import { batchCapacity, cheapestCuts, paddingBoundedCount, sortByLength } from './plan';
 import type {
   BatchRunEvent,
   BatchSchedulerOptions,
@@ -61,6 +61,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   readonly #maxBatchSize: number;
   readonly #windowSize: number;
   readonly #maxPaddingRatio: number;
+  readonly #batchOverheadTokens: number | undefined;
   readonly #maxQueueItems: number;
   readonly #prefetch: number;
   readonly #concurrency: number;
@@ -72,6 +73,8 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
   #queue: Entry<I, R>[] = [];
   #window: Entry<I, R>[] = [];
   #windowPos = 0;
+  /** The window's cheapest cutting (batchOverheadTokens), for the budget it was made with; dropped when the window changes. */
+  #cuts: { sizes: Int32Array; budget: number } | undefined;
   #ready: ReadyBatch<I, P, R>[] = [];
   #running = 0;
   #runningItems = 0;
@@ -91,6 +94,10 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     if (!(this.#maxPaddingRatio >= 1)) {
       throw new EmbedderError('INVALID_CONFIG', `batch scheduler: maxPaddingRatio must be at least 1, got ${this.#maxPaddingRatio}`);
     }
+    if (options.batchOverheadTokens !== undefined && !(options.batchOverheadTokens >= 0)) {
+      throw new EmbedderError('INVALID_CONFIG', `batch scheduler: batchOverheadTokens must be 0 or more, got ${options.batchOverheadTokens}`);
+    }
+    this.#batchOverheadTokens = options.batchOverheadTokens;
     const maxQueue = options.maxQueueItems ?? Number.POSITIVE_INFINITY;
     this.#maxQueueItems = maxQueue === Number.POSITIVE_INFINITY ? maxQueue : checkCount('maxQueueItems', maxQueue, 1);
     this.#prefetch = checkCount('prefetch', options.prefetch ?? 1, 0);
@@ -253,6 +260,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
       if (onlyFull && !this.#queueFillsBatch(budget)) return undefined;
       this.#window = sortByLength(this.#queue.splice(0, this.#windowSize));
       this.#windowPos = 0;
+      this.#cuts = undefined;
     }
     const longest = this.#window[this.#windowPos]?.tokens ?? 1;
     const capacity = batchCapacity(longest, budget, this.#maxBatchSize);
@@ -261,16 +269,26 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     // rest to one slot.
     const idle = this.#concurrency - this.#running;
     const sharing = !onlyFull && idle > 1 && this.#window.length - this.#windowPos + this.#queue.length < idle * capacity;
-    const count = sharing
-      ? Math.min(capacity, this.#fairShare(idle))
-      : paddingBoundedCount(this.#window, this.#windowPos, capacity, this.#maxPaddingRatio);
+    const count = sharing ? Math.min(capacity, this.#fairShare(idle)) : this.#paddingCut(budget, capacity);
     const entries = this.#window.slice(this.#windowPos, this.#windowPos + count);
     this.#windowPos += entries.length;
     if (this.#windowPos >= this.#window.length) {
       this.#window = [];
       this.#windowPos = 0;
+      this.#cuts = undefined;
     }
     return entries;
+  }
+
+  /** How many items from the window's position make the next batch, by padding (see batchOverheadTokens). */
+  #paddingCut(budget: number, capacity: number): number {
+    const overhead = this.#batchOverheadTokens;
+    if (overhead === undefined) return paddingBoundedCount(this.#window, this.#windowPos, capacity, this.#maxPaddingRatio);
+    if (this.#cuts === undefined || this.#cuts.budget !== budget) {
+      const sizes = cheapestCuts(this.#window, this.#windowPos, (longest) => batchCapacity(longest, budget, this.#maxBatchSize), this.#maxPaddingRatio, overhead);
+      this.#cuts = { sizes, budget };
+    }
+    return this.#cuts.sizes[this.#windowPos]!;
   }
 
   /**
@@ -388,6 +406,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     this.#queue = this.#queue.filter((entry) => entry.request !== request);
     this.#window = this.#window.slice(this.#windowPos).filter((entry) => entry.request !== request);
     this.#windowPos = 0;
+    this.#cuts = undefined;
     request.reject(reason);
   }
 }

@@ -55,6 +55,7 @@ export {
   defaultSettings,
   throughputReplicas,
   DEFAULT_MAX_PADDING_RATIO,
+  DEFAULT_BATCH_OVERHEAD_TOKENS,
   validateSettings,
   settingsFromEnv,
   settingFlagHelp,

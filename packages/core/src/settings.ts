@@ -133,6 +133,14 @@ export const MODEL_SETTINGS: readonly SettingDefinition[] = [
     description: 'most padded tokens per real token in a batch (a batch is cut where text lengths drop)',
   },
   {
+    key: 'batchOverheadTokens',
+    env: ['EMBEDDER_BATCH_OVERHEAD_TOKENS'],
+    flag: 'batch-overhead-tokens',
+    valueName: 'n',
+    kind: { type: 'number', min: 0, max: 1_000_000 },
+    description: 'what one more batch costs, in padded tokens: batches are cut where their padding would cost more',
+  },
+  {
     key: 'normalize',
     env: ['EMBEDDER_NORMALIZE'],
     flag: 'normalize',

@@ -12,7 +12,7 @@ describe('EmbeddingGenerator batching (@embedder-rag/batch)', () => {
   beforeAll(async () => {
     // Length cutting off: these tests are about merging calls and the budget.
     // One replica: with two, a small call is shared between them rather than merged into one batch.
-    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withMaxPaddingRatio(1000).withReplicas(1), { maxQueueInputs: 40 });
+    generator = await EmbeddingGenerator.create(new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withMaxPaddingRatio(1000).withBatchOverheadTokens(1_000_000).withReplicas(1), { maxQueueInputs: 40 });
     generator.onBatch((event) => events.push(event));
   });
   afterAll(() => generator.dispose());

@@ -102,6 +102,7 @@ export class EmbeddingGenerator implements EmbeddingHost {
         batchSize: parts.settings.batchSize,
         maxBatchTokens: parts.settings.maxBatchTokens,
         maxPaddingRatio: parts.settings.maxPaddingRatio,
+        batchOverheadTokens: parts.settings.batchOverheadTokens,
         ...(parts.maxQueueInputs === undefined ? {} : { maxQueueInputs: parts.maxQueueInputs }),
         ...(parts.settings.constraints?.maxLatencyMs === undefined ? {} : { targetLatencyMs: parts.settings.constraints.maxLatencyMs }),
       },

@@ -15,6 +15,8 @@ export interface InferenceQueueOptions {
   targetLatencyMs?: number;
   /** Padded tokens allowed per real token before a batch is cut. */
   maxPaddingRatio?: number;
+  /** What one more batch costs, in padded tokens (cheapest cutting within maxPaddingRatio); unset: greedy cut. */
+  batchOverheadTokens?: number;
   /** Texts sorted together by length before being cut into batches. @default 1024 */
   windowSize?: number;
   logger?: Logger;
@@ -59,6 +61,7 @@ export class InferenceQueue {
       ...(options.targetLatencyMs === undefined ? {} : { targetLatencyMs: options.targetLatencyMs }),
       ...(options.windowSize === undefined ? {} : { windowSize: options.windowSize }),
       ...(options.maxPaddingRatio === undefined ? {} : { maxPaddingRatio: options.maxPaddingRatio }),
+      ...(options.batchOverheadTokens === undefined ? {} : { batchOverheadTokens: options.batchOverheadTokens }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       onBatch: (event: BatchRunEvent) =>
         onBatch({ size: event.size, paddedTokens: event.paddedTokens, tokens: event.tokens, inferenceMs: event.executeMs }),

@@ -21,8 +21,8 @@ import { EmbeddingGenerator } from './generator';
 const temp = mkdtempSync(join(tmpdir(), 'embedder-families-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-/** One padded batch for every text: no token budget or padding ratio splits it. */
-const ONE_BATCH = { cacheSize: 0, batchSize: 256, maxBatchTokens: 1 << 20, maxPaddingRatio: 1000, replicas: 1 };
+/** One padded batch for every text: no token budget, padding ratio or batch cost splits it. */
+const ONE_BATCH = { cacheSize: 0, batchSize: 256, maxBatchTokens: 1 << 20, maxPaddingRatio: 1000, batchOverheadTokens: 1_000_000, replicas: 1 };
 
 /** A copy of a fixture with its files linked, `edit` applied to the copy. */
 function linkedCopy(fixture: string, name: string, replace: Record<string, string>): string {

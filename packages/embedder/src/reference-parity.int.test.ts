@@ -27,7 +27,7 @@ describe('all-MiniLM-L6-v2 fp32 against sentence-transformers', () => {
 
   it('has cosine >= 0.99999 for every text when all 230 are padded into one single batch', async () => {
     const single = await EmbeddingGenerator.create(
-      new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withBatchSize(256).withMaxBatchTokens(65_536).withMaxPaddingRatio(1000).withReplicas(1),
+      new EmbedderConfig().withModelPath(modelRoot()).withCacheSize(0).withBatchSize(256).withMaxBatchTokens(65_536).withMaxPaddingRatio(1000).withBatchOverheadTokens(1_000_000).withReplicas(1),
     );
     try {
       const batches: number[] = [];
