@@ -95,6 +95,25 @@ describe('WorkerChannel', () => {
     expect(await channel.call('echo', 1)).toBe(1);
   });
 
+  it('sends the answers that settle in the same turn of the worker in one message, each to its own call', async () => {
+    const channel = await start();
+    const before = channel.messagesReceived;
+    const values = [1, 'two', { three: 3 }, [4], null, 6, 7, 8];
+    const answers = await Promise.all(values.map((value) => channel.call('together', { count: values.length, value })));
+    expect(answers).toEqual(values);
+    expect(channel.messagesReceived - before).toBe(1);
+    // One that cannot be cloned fails alone; the others still get their answers.
+    const mixed = await Promise.allSettled([
+      channel.call('together', { count: 3, value: 'a' }),
+      channel.call('together', { count: 3, value: 'uncloneable' }),
+      channel.call('together', { count: 3, value: 'c' }),
+    ]);
+    expect(mixed[0]).toEqual({ status: 'fulfilled', value: 'a' });
+    expect(mixed[2]).toEqual({ status: 'fulfilled', value: 'c' });
+    expect(mixed[1]!.status).toBe('rejected');
+    expect(((mixed[1] as PromiseRejectedResult).reason as Error).message).toMatch(/could not be cloned/);
+  });
+
   it('cancels a call: the handler sees the abort and its rejection carries the reason', async () => {
     const channel = await start();
     const controller = new AbortController();

@@ -54,6 +54,7 @@ export class WorkerChannel<C extends Calls, Ready = unknown, Event = never> {
   #ready: Ready | undefined;
   #starting: Starting | undefined;
   #nextId = 1;
+  #messages = 0;
   #closing = false;
   /** The uncaught error that stopped the worker, if one did. */
   #crash: Error | undefined;
@@ -113,6 +114,11 @@ export class WorkerChannel<C extends Calls, Ready = unknown, Event = never> {
     return this.#pending.size;
   }
 
+  /** Messages received from the worker so far (answers settled in the same turn of the worker share one). */
+  get messagesReceived(): number {
+    return this.#messages;
+  }
+
   /** Runs `op` in the worker; resolves with its handler's result, rejects with its handler's error. */
   call<K extends keyof C & string>(op: K, payload: C[K]['payload'], options: CallOptions = {}): Promise<C[K]['result']> {
     if (this.#stopped !== undefined) return Promise.reject(this.#stopped);
@@ -161,7 +167,15 @@ export class WorkerChannel<C extends Calls, Ready = unknown, Event = never> {
   }
 
   #receive(message: WorkerMessage): void {
+    this.#messages++;
+    this.#handle(message);
+  }
+
+  #handle(message: WorkerMessage): void {
     switch (message.kind) {
+      case 'replies':
+        for (const reply of message.replies) this.#handle(reply);
+        return;
       case 'reply': {
         if (message.events !== undefined) for (const event of message.events) this.#options.onEvent?.(event as Event);
         const call = this.#settle(message.id);

@@ -27,6 +27,11 @@ export type FixtureCalls = {
   crash: { payload: { message: string }; result: never };
   exit: { payload: { code: number }; result: never };
   uncloneable: { payload: undefined; result: unknown };
+  /**
+   * Waits until `count` such calls are waiting, then settles them all in one turn (as a model batch does); the value
+   * 'uncloneable' answers with a function.
+   */
+  together: { payload: { count: number; value: unknown }; result: unknown };
 };
 
 export interface FixtureReady {
@@ -38,6 +43,7 @@ export type FixtureEvent = { type: 'loading' } | { type: 'answering'; op: string
 
 const options = workerData as { failSetup?: boolean; exitInSetup?: number };
 let lastSent: Float32Array | undefined;
+const gathered: { value: unknown; settle: (value: unknown) => void }[] = [];
 
 serveChannel<FixtureCalls, FixtureReady, FixtureEvent>((emit) => {
   emit({ type: 'loading' });
@@ -79,6 +85,11 @@ serveChannel<FixtureCalls, FixtureReady, FixtureEvent>((emit) => {
       },
       exit: ({ code }) => process.exit(code),
       uncloneable: () => ({ callback: () => 1 }),
+      together: ({ count, value }) =>
+        new Promise((settle) => {
+          gathered.push({ value, settle });
+          if (gathered.length >= count) for (const call of gathered.splice(0)) call.settle(call.value === 'uncloneable' ? { callback: () => 1 } : call.value);
+        }),
     },
   };
 });

@@ -11,10 +11,16 @@ export type ParentMessage =
   | { kind: 'call'; id: number; op: string; payload: unknown }
   | { kind: 'abort'; id: number; reason: SerializedError };
 
+/** One call's answer. */
+export type ReplyMessage =
+  | { kind: 'reply'; id: number; ok: true; value: unknown; events?: unknown[] }
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError; events?: unknown[] };
+
 /** Worker → parent. */
 export type WorkerMessage =
   | { kind: 'ready'; value: unknown }
   | { kind: 'failed'; error: SerializedError }
-  | { kind: 'reply'; id: number; ok: true; value: unknown; events?: unknown[] }
-  | { kind: 'reply'; id: number; ok: false; error: SerializedError; events?: unknown[] }
+  | ReplyMessage
+  /** Answers that settled in the same turn of the worker (a batch's calls), in one message. */
+  | { kind: 'replies'; replies: ReplyMessage[] }
   | { kind: 'event'; event: unknown };

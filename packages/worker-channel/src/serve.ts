@@ -1,6 +1,6 @@
 import { parentPort, type Transferable } from 'node:worker_threads';
 import { EmbedderError, deserializeError, serializeError } from '@embedder-rag/core';
-import type { Calls, ParentMessage, WorkerMessage } from './protocol';
+import type { Calls, ParentMessage, ReplyMessage, WorkerMessage } from './protocol';
 
 /** What a handler gets besides the payload. */
 export interface CallContext<Event = never> {
@@ -35,7 +35,12 @@ export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
   const port = parentPort;
   if (port === null) throw new EmbedderError('UNSUPPORTED', 'serveChannel runs in a worker thread (started by WorkerChannel.start)');
   const post = (message: WorkerMessage, transfer?: readonly Transferable[]): void => port.postMessage(message, transfer);
-  const emit = (event: Event): void => post({ kind: 'event', event });
+  const outbox = new Outbox(post);
+  // Answers queued before an event leave before it: events stay in order with the answers.
+  const emit = (event: Event): void => {
+    outbox.flush();
+    post({ kind: 'event', event });
+  };
 
   void (async () => {
     let service: Service<C, Ready, Event>;
@@ -53,17 +58,65 @@ export function serveChannel<C extends Calls, Ready = undefined, Event = never>(
       }
       const controller = new AbortController();
       aborts.set(message.id, controller);
-      void answer(service.handlers, message, { signal: controller.signal, transfer: [], events: [] }, post).finally(() => aborts.delete(message.id));
+      void answer(service.handlers, message, { signal: controller.signal, transfer: [], events: [] }, outbox).finally(() => aborts.delete(message.id));
     });
     post({ kind: 'ready', value: service.ready });
   })();
+}
+
+/**
+ * Answers wait here until the end of the worker's current turn, then leave in one message: the calls of one model
+ * batch settle together, and every message wakes the parent thread, which on a busy machine takes the CPU from this
+ * one (a model thread posting 8 answers one by one lost about 0.1 ms of inference per answer, measured with
+ * node --cpu-prof under 64 concurrent clients). A microtask runs after the answers of this turn (they settle at the
+ * same promise depth) and before the next macrotask (the next batch's run).
+ */
+class Outbox {
+  readonly #post: (message: WorkerMessage, transfer?: readonly Transferable[]) => void;
+  #waiting: { reply: ReplyMessage; transfer: readonly Transferable[] }[] = [];
+
+  constructor(post: (message: WorkerMessage, transfer?: readonly Transferable[]) => void) {
+    this.#post = post;
+  }
+
+  reply(reply: ReplyMessage, transfer: readonly Transferable[]): void {
+    if (this.#waiting.length === 0) queueMicrotask(() => this.flush());
+    this.#waiting.push({ reply, transfer });
+  }
+
+  /** Sends the answers waiting, if any. */
+  flush(): void {
+    const waiting = this.#waiting;
+    if (waiting.length === 0) return;
+    this.#waiting = [];
+    if (waiting.length > 1) {
+      try {
+        this.#post(
+          { kind: 'replies', replies: waiting.map((entry) => entry.reply) },
+          waiting.flatMap((entry) => entry.transfer),
+        );
+        return;
+      } catch {
+        // One of them cannot be cloned (nothing was sent or moved): each alone, so only that call fails.
+      }
+    }
+    for (const { reply, transfer } of waiting) {
+      try {
+        this.#post(reply, transfer);
+      } catch (error) {
+        // The result (or an attached event) cannot be cloned, or a listed buffer cannot move: answer with why rather
+        // than not at all.
+        this.#post({ kind: 'reply', id: reply.id, ok: false, error: reply.ok ? serializeError(error) : reply.error });
+      }
+    }
+  }
 }
 
 async function answer<C extends Calls, Event>(
   handlers: Handlers<C, Event>,
   call: Extract<ParentMessage, { kind: 'call' }>,
   context: CallContext<Event>,
-  post: (message: WorkerMessage, transfer?: readonly Transferable[]) => void,
+  outbox: Outbox,
 ): Promise<void> {
   let value: unknown;
   try {
@@ -72,20 +125,10 @@ async function answer<C extends Calls, Event>(
     if (handler === undefined) throw new EmbedderError('UNSUPPORTED', `this worker has no call '${call.op}' (it has: ${Object.keys(handlers).join(', ')})`);
     value = await handler(call.payload, context);
   } catch (error) {
-    try {
-      post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error), ...withEvents(context.events) });
-    } catch {
-      post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
-    }
+    outbox.reply({ kind: 'reply', id: call.id, ok: false, error: serializeError(error), ...withEvents(context.events) }, []);
     return;
   }
-  try {
-    post({ kind: 'reply', id: call.id, ok: true, value, ...withEvents(context.events) }, context.transfer);
-  } catch (error) {
-    // The result (or an attached event) cannot be cloned, or a listed buffer cannot move: answer with why rather
-    // than not at all.
-    post({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) });
-  }
+  outbox.reply({ kind: 'reply', id: call.id, ok: true, value, ...withEvents(context.events) }, context.transfer);
 }
 
 function withEvents(events: unknown[]): { events?: unknown[] } {
