@@ -96,11 +96,13 @@ export const DEFAULT_MAX_PADDING_RATIO = 1.2;
 
 /**
  * What one more batch costs, in padded tokens (the `batchOverheadTokens` default): a sorted window is cut at the
- * least total of padded tokens + this per batch, within maxPaddingRatio. Measured on all-MiniLM-L6-v2, 2 cores, CPU
- * time of embed() calls of n texts of L tokens: a batch costs about 2 ms + 0.26 ms per padded token in fp32 (8
- * tokens), 1.8 ms + 0.11 ms in q8 (16). With 16, 64 concurrent single-text callers of the short corpus padded 6% of
- * what they computed instead of 15% (greedy cut at 1.2): 4.6 vs 5.2-5.4 ms of CPU per text, fp32; one big call of
- * the mixed corpus spent no more CPU (fp32 39.6-43.3 vs 39.5-40.3 s, q8 19.9-20.5 vs 22.6-24.3 s).
+ * least total of padded tokens + this per batch, within maxPaddingRatio. Measured on all-MiniLM-L6-v2, 2 cores,
+ * embed() calls of n texts of L tokens: on a busy machine a batch cost about 2 ms + 0.26 ms of CPU per padded token
+ * in fp32 (8 tokens), 1.8 ms + 0.11 ms in q8 (16); on a quiet one fp32 5.3 ms + 0.22 ms of CPU (24 tokens), 4.6 ms +
+ * 0.11 ms of wall time (40). With 16, 64 concurrent single-text callers of the short corpus padded 6% of what they
+ * computed instead of 15% (greedy cut at 1.2): 4.3-4.75 vs 5.2-5.4 ms of CPU per text, fp32, busy machine; in wall
+ * time on a quiet one 16, 64 and the greedy cut were within noise of each other. One big call of the mixed corpus
+ * spent no more CPU (fp32 39.6-43.3 vs 39.5-40.3 s, q8 19.9-20.5 vs 22.6-24.3 s).
  */
 export const DEFAULT_BATCH_OVERHEAD_TOKENS = 16;
 
