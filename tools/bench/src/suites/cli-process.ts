@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { percentile } from '../measure';
 import { isQuick } from '../options';
 import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
 
@@ -71,7 +72,7 @@ function runProcess(system: System, dtype: string, input: string): Promise<Proce
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: readonly number[]) => percentile(values, 0.5);
 
 async function run(): Promise<SuiteResult> {
   for (const file of [binPath, scriptPath]) if (!existsSync(file)) throw new Error(`${file} is missing: run pnpm build first`);
