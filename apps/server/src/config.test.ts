@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEmbedderError } from '@embedder-rag/core';
+import { isEmbedderError, throughputReplicas } from '@embedder-rag/core';
 import { parseServerConfig, serverConfigSchema } from './config';
 import { parseModelEntry } from './model-entry';
 
@@ -52,6 +52,16 @@ describe('parseServerConfig', () => {
     expect(config.modelSettings).toMatchObject({ maxBatchTokens: 4096, modelPath: '/models' });
     expect(config.corsOrigin).toBe('*');
     expect(config.logLevel).toBe('debug');
+  });
+
+  it('runs a model copy per core pair by default on the CPU, and what EMBEDDER_REPLICAS, threads or the device say', () => {
+    expect(parseServerConfig({ env: {} }).modelSettings.replicas).toBe(throughputReplicas());
+    expect(parseServerConfig({ env: { EMBEDDER_REPLICAS: '1' } }).modelSettings.replicas).toBe(1);
+    expect(parseServerConfig({ env: {}, argv: ['--replicas', '3'] }).modelSettings.replicas).toBe(3);
+    expect(parseServerConfig({ env: { EMBEDDER_THREADS: '1' } }).modelSettings.replicas).toBe(1);
+    expect(parseServerConfig({ env: { EMBEDDER_THREADS: '8' } }).modelSettings.replicas).toBe(throughputReplicas());
+    expect(parseServerConfig({ env: { EMBEDDER_DEVICE: 'cuda' } }).modelSettings.replicas).toBe(1);
+    expect(parseServerConfig({ env: {}, overrides: { modelSettings: { replicas: 1 } } }).modelSettings.replicas).toBe(1);
   });
 
   it('takes the default model from EMBEDDER_MODEL_TYPE when EMBEDDER_MODELS is unset', () => {

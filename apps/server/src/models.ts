@@ -120,6 +120,7 @@ export class ModelPool {
           dtype: generator.model.dtype,
           backend: generator.model.backend,
           thread: generator.thread.threadId,
+          replicas: generator.getStats().tuning.replicas,
           tokenizerLoads: generator.tokenizerLoads,
           device: generator.model.device.used,
           ...(generator.model.device.skipped.length > 0 ? { deviceSkipped: generator.model.device.skipped } : {}),

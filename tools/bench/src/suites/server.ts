@@ -47,11 +47,12 @@ interface LibraryPass {
   batches: BatchTotals;
 }
 
-async function libraryThroughput(texts: string[], dtype: string, clients: number): Promise<{ oneCall: LibraryPass; callers: LibraryPass }> {
+/** The library in a child process: one call of every text, then `clients` single-text callers; `replicas` unset = its default. */
+async function libraryThroughput(texts: string[], dtype: string, clients: number, replicas?: number): Promise<{ oneCall: LibraryPass; callers: LibraryPass }> {
   const script = `
     const { EmbeddingGenerator, EmbedderConfig } = await import(${JSON.stringify(pathToFileURL(facadeEntry).href)});
     const texts = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-    const generator = await EmbeddingGenerator.create(EmbedderConfig.create({ modelPath: process.env.EMBEDDER_MODEL_PATH, cacheSize: 0, dtype: ${JSON.stringify(dtype)} }));
+    const generator = await EmbeddingGenerator.create(EmbedderConfig.create({ modelPath: process.env.EMBEDDER_MODEL_PATH, cacheSize: 0, dtype: ${JSON.stringify(dtype)}${replicas === undefined ? '' : `, replicas: ${replicas}`} }));
     await generator.embed(texts.slice(0, 64).map((t) => t + ' (warm-up)'));
     let batches;
     generator.onBatch((event) => {
@@ -93,7 +94,7 @@ async function libraryThroughput(texts: string[], dtype: string, clients: number
   return JSON.parse(stdout) as { oneCall: LibraryPass; callers: LibraryPass };
 }
 
-async function startServer(dtype: string, profileDir: string | undefined): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(dtype: string, profileDir: string | undefined): Promise<{ url: string; replicas: number; child: ChildProcess }> {
   const flags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const child = spawn(process.execPath, [...flags, serverEntry], {
     env: childEnv({ EMBEDDER_PORT: '0', EMBEDDER_HOST: '127.0.0.1', EMBEDDER_DTYPE: dtype, LOG_LEVEL: 'info' }),
@@ -101,10 +102,12 @@ async function startServer(dtype: string, profileDir: string | undefined): Promi
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  let replicas = 0;
   const url = await new Promise<string>((resolveUrl, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        const entry = JSON.parse(line) as { msg?: string; url?: string; replicas?: number };
+        if (entry.msg === 'model ready' && entry.replicas) replicas = entry.replicas;
         if (entry.msg === 'ready' && entry.url) resolveUrl(entry.url);
       } catch {
         // not a log line
@@ -112,7 +115,7 @@ async function startServer(dtype: string, profileDir: string | undefined): Promi
     });
     child.once('close', (code) => reject(new Error(`server exited ${code} before ready: ${stderr.trim()}`)));
   });
-  return { url, child };
+  return { url, replicas, child };
 }
 
 /**
@@ -250,7 +253,7 @@ async function run(): Promise<SuiteResult> {
   const texts = all.slice(0, Number(process.env.BENCH_SERVER_TEXTS || all.length));
 
   const library = await libraryThroughput(texts, dtype, clients);
-  const { url, child } = await startServer(dtype, profileDir);
+  const { url, replicas, child } = await startServer(dtype, profileDir);
   let server: Awaited<ReturnType<typeof serverThroughput>>;
   try {
     server = await serverThroughput(url, child.pid!, texts, clients);
@@ -258,10 +261,15 @@ async function run(): Promise<SuiteResult> {
     child.kill('SIGTERM');
     await once(child, 'close');
   }
+  // The server runs more model copies than the library by default: the library again with the server's, to say what
+  // the copies give and what HTTP costs at equal settings.
+  const sameCopies = replicas === 1 ? library : await libraryThroughput(texts, dtype, clients, replicas);
   const libraryEmbPerS = texts.length / library.oneCall.seconds;
+  const sameOneCallEmbPerS = texts.length / sameCopies.oneCall.seconds;
+  const sameCallersEmbPerS = texts.length / sameCopies.callers.seconds;
   const callersEmbPerS = texts.length / library.callers.seconds;
   const ratio = server.embPerS / libraryEmbPerS;
-  const overhead = server.embPerS / callersEmbPerS;
+  const overhead = server.embPerS / sameCallersEmbPerS;
   const round = (x: number) => Math.round(x * 10) / 10;
   const perText = (ms: number) => (ms / texts.length).toFixed(3);
   const rows: BenchRow[] = [
@@ -274,7 +282,15 @@ async function run(): Promise<SuiteResult> {
       metrics: { emb_per_s: round(callersEmbPerS), mean_batch_size: round(library.callers.batches.items / library.callers.batches.batches) },
     },
     {
-      system: `server /embed, ${clients} clients × 1 text ${dtype}`,
+      system: `library embed(${texts.length} texts), ${replicas} replicas (the server's) ${dtype}`,
+      metrics: { emb_per_s: round(sameOneCallEmbPerS), wall_s: round(sameCopies.oneCall.seconds), mean_batch_size: round(sameCopies.oneCall.batches.items / sameCopies.oneCall.batches.batches) },
+    },
+    {
+      system: `library, ${clients} in-process callers, ${replicas} replicas ${dtype}`,
+      metrics: { emb_per_s: round(sameCallersEmbPerS), mean_batch_size: round(sameCopies.callers.batches.items / sameCopies.callers.batches.batches) },
+    },
+    {
+      system: `server /embed, ${clients} clients × 1 text ${dtype} (${replicas} replicas, its default)`,
       metrics: {
         emb_per_s: round(server.embPerS),
         wall_s: round(server.seconds),
@@ -289,11 +305,12 @@ async function run(): Promise<SuiteResult> {
   for (const ms of server.threads.others.values()) serverCpuMs += ms;
   const others = [...server.threads.others].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${perText(ms)}`);
   const notes = [
-    `server / library throughput ${(ratio * 100).toFixed(1)}%: ${ratio >= 0.85 && server.failed === 0 ? 'PASS' : 'FAIL'} (goal ≥ 85%, no failed requests)`,
-    `server / library with the same ${clients} single-text callers: ${(overhead * 100).toFixed(1)}% (what HTTP, JSON and the worker thread cost)`,
+    `server / library throughput ${(ratio * 100).toFixed(1)}%: ${ratio >= 0.85 && server.failed === 0 ? 'PASS' : 'FAIL'} (goal ≥ 85%, no failed requests; each with its defaults: the server ${replicas} replicas, the library 1)`,
+    `server / library one call with the server's ${replicas} replicas: ${((server.embPerS / sameOneCallEmbPerS) * 100).toFixed(1)}% (the batching of single texts and HTTP at equal settings)`,
+    `server / library with the same ${clients} single-text callers and ${replicas} replicas: ${(overhead * 100).toFixed(1)}% (what HTTP, JSON and the worker thread cost)`,
     `the ${clients} clients (node:http, keep-alive) ran on the same cores: ${server.clientCpuMsPerRequest.toFixed(2)} ms of CPU per request`,
-    `CPU ms per text (valid on a busy machine too): library one call ${perText(library.oneCall.cpuMs)}, ${clients} in-process callers ${perText(library.callers.cpuMs)}, server ${perText(serverCpuMs)} = main thread ${perText(server.threads.mainMs)} + ${others.join(' + ')} (threads by name, /proc)`,
-    `batches: library one call ${describeBatches(library.oneCall.batches)}; ${clients} in-process callers ${describeBatches(library.callers.batches)}; server ${describeBatches(server.batches)}`,
+    `CPU ms per text (valid on a busy machine too): library one call ${perText(library.oneCall.cpuMs)}, ${clients} in-process callers (${replicas} replicas) ${perText(sameCopies.callers.cpuMs)}, server ${perText(serverCpuMs)} = main thread ${perText(server.threads.mainMs)} + ${others.join(' + ')} (threads by name, /proc)`,
+    `batches: library one call ${describeBatches(library.oneCall.batches)}; ${clients} in-process callers (${replicas} replicas) ${describeBatches(sameCopies.callers.batches)}; server ${describeBatches(server.batches)}`,
   ];
   if (profileDir !== undefined) {
     // The main thread's, and a worker's when a build runs its workers with --cpu-prof too.
