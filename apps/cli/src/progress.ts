@@ -1,4 +1,3 @@
-import { SingleBar } from 'cli-progress';
 
 /** Progress of an embed run on stderr, counted in embeddings (one per input text). */
 export interface Progress {
@@ -92,8 +91,11 @@ const quiet: Progress = { update: () => {}, setTotal: () => {}, stop: () => {} }
  * A cli-progress bar on stderr: embeddings done of the input's texts, the percentage of those, the smoothed rate and
  * ETA. Without a known total (stdin) it shows the count, rate and elapsed time.
  */
-export function createProgress(options: ProgressOptions): Progress {
+export async function createProgress(options: ProgressOptions): Promise<Progress> {
   if (!options.enabled) return quiet;
+  // Loaded only to draw: cli-progress and its dependencies are 21 CommonJS modules, part of every run's start-up
+  // otherwise (piped output, --no-progress).
+  const { SingleBar } = await import('cli-progress');
   const initialDone = options.initialDone ?? 0;
   const meter = new RateMeter(performance.now(), initialDone);
   let total = options.total;

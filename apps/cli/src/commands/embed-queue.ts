@@ -45,7 +45,7 @@ export async function runQueuedEmbed(args: readonly string[], flags: QueuedEmbed
   }
   const writer = await openOutput(flags.output, false);
   const toFile = flags.output !== undefined && flags.output !== '-';
-  const progress = createProgress({
+  const progress = await createProgress({
     enabled: shouldDrawProgress(flags.progress, process.stderr.isTTY === true, process.stdout.isTTY === true, toFile),
     ...(source.total === undefined ? {} : { total: source.total }),
     forced: flags.progress === true,

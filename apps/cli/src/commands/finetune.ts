@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { FineTuneOptions, TrainingEvent } from '@embedder-rag/train';
 import { createStderrLogger } from '../logger';
 
@@ -25,8 +25,11 @@ export interface FinetuneFlags {
   verbose?: boolean;
 }
 
-/** Progress on stderr: a cli-progress bar on a terminal, else one line per evaluation and checkpoint. */
-function createReporter(tty: boolean): { onProgress: (event: TrainingEvent) => void; stop: () => void } {
+/**
+ * Progress on stderr: a cli-progress bar on a terminal (`Bar`, loaded only then), else one line per evaluation and
+ * checkpoint.
+ */
+function createReporter(Bar: typeof SingleBar | undefined): { onProgress: (event: TrainingEvent) => void; stop: () => void } {
   let bar: SingleBar | undefined;
   let baseline = '';
   let step = 0;
@@ -41,8 +44,8 @@ function createReporter(tty: boolean): { onProgress: (event: TrainingEvent) => v
         case 'start':
           if (event.startStep > 0) process.stderr.write(`resuming at step ${event.startStep} of ${event.totalSteps}\n`);
           process.stderr.write(`training on ${event.examples} pairs, ${event.totalSteps} steps (${event.runtime})\n`);
-          if (tty) {
-            bar = new SingleBar({
+          if (Bar) {
+            bar = new Bar({
               stream: process.stderr,
               format: '{bar} {percentage}% | step {value}/{total} | loss {loss} | {rate} ex/s | ETA {eta_formatted}',
               hideCursor: true,
@@ -65,7 +68,7 @@ function createReporter(tty: boolean): { onProgress: (event: TrainingEvent) => v
           break;
         }
         case 'checkpoint':
-          if (!tty) process.stderr.write(`checkpoint step ${event.step}: ${event.folder}\n`);
+          if (!Bar) process.stderr.write(`checkpoint step ${event.step}: ${event.folder}\n`);
           break;
         case 'baseline':
           baseline = ` (before training: ${event.evaluation.value.toFixed(4)})`;
@@ -82,7 +85,7 @@ function createReporter(tty: boolean): { onProgress: (event: TrainingEvent) => v
  */
 export async function runFinetune(flags: FinetuneFlags): Promise<void> {
   const { fineTune } = await import('@embedder-rag/train');
-  const reporter = createReporter(process.stderr.isTTY === true);
+  const reporter = createReporter(process.stderr.isTTY === true ? (await import('cli-progress')).SingleBar : undefined);
   const options: FineTuneOptions = {
     model: flags.model,
     train: flags.train,

@@ -40,9 +40,10 @@ export async function runSimilarity(args: readonly string[], flags: SimilarityFl
   // Rejects an empty text argument before the model loads.
   recordsFromArgs(args);
   const source = ranking ? await openTextSource([], flags) : undefined;
-  if (ranking) keepHeapNearLiveSize();
 
   const generator = await createGenerator(config, logger);
+  // After the load, as in embed.
+  if (ranking) keepHeapNearLiveSize();
   try {
     if (source === undefined) {
       const [a, b] = await generator.embed([args[0]!, args[1]!], promptOptions(flags));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { percentile } from '../measure';
@@ -12,7 +13,9 @@ import type { BenchRow, BenchSuite, SuiteResult } from '../suite';
  * against transformers.js's pipeline in the same kind of script, in alternating rounds. Each child reports its own
  * CPU time at exit; the parent times the process and when its first and last output bytes arrive. Goal: the CLI's
  * start-up and end cost no more than the library's, so its whole-process throughput is >= 0.95x the library's.
- * BENCH_CLI_PROCESS_ROUNDS overrides the rounds (3; --quick 1).
+ * Start-up and end alone are timed the same way on a one-line file: there the whole process is imports, model
+ * load, warm-up, one text and the exit. BENCH_CLI_PROCESS_ROUNDS overrides the rounds (3, and 5 for one line;
+ * --quick 1).
  */
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -74,24 +77,32 @@ function runProcess(system: System, dtype: string, input: string): Promise<Proce
 
 const median = (values: readonly number[]) => percentile(values, 0.5);
 
+/** Every system on `input`, `rounds` times, alternating the order round by round (the machine drifts over minutes). */
+async function runRounds(systems: readonly System[], dtype: string, input: string, rounds: number): Promise<Map<System, ProcessRun[]>> {
+  const runs = new Map<System, ProcessRun[]>(systems.map((system) => [system, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? systems : [...systems].reverse();
+    for (const system of order) {
+      const result = await runProcess(system, dtype, input);
+      runs.get(system)!.push(result);
+      console.error(`  done ${system} ${dtype} round ${round + 1}: ${result.wallS.toFixed(2)} s, ${result.lines} lines`);
+    }
+  }
+  return runs;
+}
+
 async function run(): Promise<SuiteResult> {
   for (const file of [binPath, scriptPath]) if (!existsSync(file)) throw new Error(`${file} is missing: run pnpm build first`);
   const input = join(sharedDir, 'data/bench/short.txt');
   const rounds = Number(process.env.BENCH_CLI_PROCESS_ROUNDS || (isQuick() ? 1 : 3));
+  const startRounds = Number(process.env.BENCH_CLI_PROCESS_ROUNDS || (isQuick() ? 1 : 5));
+  const oneLine = join(mkdtempSync(join(tmpdir(), 'bench-cli-process-')), 'one-line.txt');
+  writeFileSync(oneLine, `${readFileSync(input, 'utf8').split('\n')[0]}\n`);
   const systems: System[] = ['embedder CLI', 'embedder library', 'transformers.js'];
   const rows: BenchRow[] = [];
   const notes: string[] = [];
   for (const dtype of ['fp32', 'q8']) {
-    const runs = new Map<System, ProcessRun[]>(systems.map((system) => [system, []]));
-    for (let round = 0; round < rounds; round++) {
-      // Alternating order: the machine's speed drifts over minutes.
-      const order = round % 2 === 0 ? systems : [...systems].reverse();
-      for (const system of order) {
-        const result = await runProcess(system, dtype, input);
-        runs.get(system)!.push(result);
-        console.error(`  done ${system} ${dtype} round ${round + 1}: ${result.wallS.toFixed(2)} s, ${result.lines} lines`);
-      }
-    }
+    const runs = await runRounds(systems, dtype, input, rounds);
     const texts = runs.get('embedder CLI')![0]!.lines;
     for (const system of systems) {
       const each = runs.get(system)!;
@@ -115,10 +126,28 @@ async function run(): Promise<SuiteResult> {
       `${ratio >= 0.95 ? 'PASS' : 'FAIL'} ${dtype} CLI whole process vs the library's: ${ratio.toFixed(3)}x, rounds [${versusLibrary.map((x) => x.toFixed(2)).join(', ')}] (goal >= 0.95x)`,
       `${dtype} CLI whole process vs transformers.js's: ${median(versusTransformers).toFixed(2)}x, rounds [${versusTransformers.map((x) => x.toFixed(2)).join(', ')}]`,
     );
+
+    // Start-up and end alone: one line in, one vector out.
+    const startRuns = await runRounds(systems, dtype, oneLine, startRounds);
+    for (const system of systems) {
+      const each = startRuns.get(system)!;
+      rows.push({
+        system: `${system} ${dtype}, 1 line`,
+        metrics: { wall_s: Number(median(each.map((result) => result.wallS)).toFixed(3)), cpu_s: Number(median(each.map((result) => result.cpuS)).toFixed(3)) },
+      });
+    }
+    const startRatios = startRuns.get('embedder CLI')!.map((result, round) => startRuns.get('embedder library')![round]!.wallS / result.wallS);
+    const cli = median(startRuns.get('embedder CLI')!.map((result) => result.wallS));
+    const library = median(startRuns.get('embedder library')!.map((result) => result.wallS));
+    const startRatio = median(startRatios);
+    notes.push(
+      `${startRatio >= 0.95 ? 'PASS' : 'FAIL'} ${dtype} start-up and end (1 line, whole process): CLI ${cli.toFixed(3)} s vs library ${library.toFixed(3)} s, ${startRatio.toFixed(3)}x, rounds [${startRatios.map((x) => x.toFixed(2)).join(', ')}] (goal >= 0.95x: as short as the library's)`,
+    );
   }
+  rmSync(dirname(oneLine), { recursive: true, force: true });
   return {
     suite: 'cli-process',
-    description: `data/bench/short.txt (3,000 lines) embedded by a whole process each, start-up and output included: \`embedder embed --input\` vs a library script (one embed() call) vs transformers.js (batches of 32), JSON lines to a pipe, cache off, ${rounds} alternating round(s), medians`,
+    description: `data/bench/short.txt (3,000 lines, then its first line alone) embedded by a whole process each, start-up and output included: \`embedder embed --input\` vs a library script (one embed() call) vs transformers.js (batches of 32), JSON lines to a pipe, cache off, ${rounds} (one line: ${startRounds}) alternating round(s), medians`,
     rows,
     notes,
   };
