@@ -1,4 +1,4 @@
-export { BatchScheduler, DEFAULT_WINDOW_SIZE } from './scheduler';
+export { BatchScheduler } from './scheduler';
 export { AdaptiveBudget, type AdaptiveBudgetOptions } from './adaptive-budget';
 export { planBatches, batchCapacity, cheapestCuts, paddedTokens, paddingBoundedCount, sortByLength } from './plan';
 export type {

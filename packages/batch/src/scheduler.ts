@@ -39,9 +39,6 @@ interface ReadyBatch<I, P, R> {
   budget: number;
 }
 
-/** Items the scheduler sorts by length at once when not told otherwise (BatchSchedulerOptions.windowSize). */
-export const DEFAULT_WINDOW_SIZE = 1024;
-
 function checkCount(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) {
     throw new EmbedderError('INVALID_CONFIG', `batch scheduler: ${name} must be a whole number >= ${min}, got ${value}`, {
@@ -92,7 +89,7 @@ export class BatchScheduler<I extends SchedulableItem, P, R> {
     this.#execute = options.execute;
     this.#maxBatchTokens = checkCount('maxBatchTokens', options.maxBatchTokens ?? 8192, 1);
     this.#maxBatchSize = checkCount('maxBatchSize', options.maxBatchSize ?? 32, 1);
-    this.#windowSize = checkCount('windowSize', options.windowSize ?? DEFAULT_WINDOW_SIZE, 1);
+    this.#windowSize = checkCount('windowSize', options.windowSize ?? 1024, 1);
     this.#maxPaddingRatio = options.maxPaddingRatio ?? DEFAULT_MAX_PADDING_RATIO;
     if (!(this.#maxPaddingRatio >= 1)) {
       throw new EmbedderError('INVALID_CONFIG', `batch scheduler: maxPaddingRatio must be at least 1, got ${this.#maxPaddingRatio}`);

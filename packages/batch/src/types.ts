@@ -46,7 +46,7 @@ export interface BatchSchedulerOptions<I extends SchedulableItem, P, R> {
   /**
    * Items taken from the queue at once and sorted by length, so batches hold texts of similar length and pad little.
    * A window is drained before the next is taken, which bounds how far a later call can overtake an earlier one.
-   * @default 1024 (DEFAULT_WINDOW_SIZE)
+   * @default 1024
    */
   windowSize?: number;
   /** Most items waiting (queued, not yet executing); a submit that would exceed it fails at once with OVERLOADED. @default Infinity */
