@@ -1,4 +1,3 @@
-
 /** Progress of an embed run on stderr, counted in embeddings (one per input text). */
 export interface Progress {
   /** `done` embeddings written so far, those of an earlier run (`--resume`) included. */

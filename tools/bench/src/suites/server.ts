@@ -256,6 +256,7 @@ async function run(): Promise<SuiteResult> {
   const { url, replicas, child } = await startServer(dtype, profileDir);
   let server: Awaited<ReturnType<typeof serverThroughput>>;
   try {
+    if (replicas < 1) throw new Error("the server's 'model ready' line did not say how many model replicas it runs");
     server = await serverThroughput(url, child.pid!, texts, clients);
   } finally {
     child.kill('SIGTERM');
